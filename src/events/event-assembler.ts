@@ -1,0 +1,138 @@
+/**
+ * Lines -> events. A line that starts with a timestamp starts an event; any other line
+ * continues the event before it (stack traces, hard wraps).
+ *
+ * Only events whose header line carries a prefilter literal are decoded and parsed; the
+ * rest cost a flag test. To keep event time moving through stretches with no relevant
+ * events, the timestamp of one header every `sampleEvery` lines is parsed and reported as
+ * a tick. The sampled lines depend only on line positions, never on how input was chunked.
+ */
+import { LINE_HAS_LITERAL, LINE_TRUNCATED, type LineSink } from '../lines/line-splitter';
+import { parseHeader } from './header-parser';
+import { repairHardWraps } from './hard-wraps';
+import type { LogEvent } from './log-event';
+import { parseTimestamp, startsWithTimestamp } from './timestamp';
+
+export interface EventSink {
+  /** A complete relevant event. */
+  event(event: LogEvent): void;
+  /** Event time observed on a line no rule needed: lets windows close in quiet stretches. */
+  tick(epochMs: number): void;
+}
+
+export interface EventAssemblerOptions {
+  source: string;
+  /** Continuation lines kept per event; more are counted, not kept. */
+  maxContinuationLines: number;
+  /** Parse one header timestamp about every this many irrelevant lines. */
+  sampleEvery: number;
+}
+
+export interface AssemblerCounters {
+  /** Relevant header lines that did not parse as a Nexus header (unknown layout). */
+  unparsedHeaders: number;
+  /** Relevant events handed on. */
+  events: number;
+  /** Lines cut at the line cap. */
+  truncatedLines: number;
+}
+
+interface PendingEvent {
+  header: string;
+  line: number;
+  offset: number;
+  continuation: string[];
+  continuationDropped: number;
+  truncated: boolean;
+}
+
+export class EventAssembler implements LineSink {
+  readonly counters: AssemblerCounters = { unparsedHeaders: 0, events: 0, truncatedLines: 0 };
+  private readonly sink: EventSink;
+  private readonly options: EventAssemblerOptions;
+  private pending: PendingEvent | null = null;
+  private sampleCountdown: number;
+
+  constructor(sink: EventSink, options: EventAssemblerOptions) {
+    this.sink = sink;
+    this.options = options;
+    this.sampleCountdown = options.sampleEvery;
+  }
+
+  line(buf: Buffer, start: number, end: number, lineNumber: number, byteOffset: number, flags: number): void {
+    if (flags & LINE_TRUNCATED) this.counters.truncatedLines++;
+    const pending = this.pending;
+    if (!(flags & LINE_HAS_LITERAL) && pending === null) {
+      if (--this.sampleCountdown > 0) return;
+      this.sample(buf, start, end);
+      return;
+    }
+    if (!startsWithTimestamp(buf, start, end)) {
+      // A literal inside a continuation of an event nobody needs is ignored: rules match headers.
+      if (pending !== null) this.addContinuation(pending, buf.toString('utf8', start, end), flags);
+      return;
+    }
+    if (pending !== null) this.finishPending();
+    if (flags & LINE_HAS_LITERAL) {
+      this.pending = {
+        header: buf.toString('utf8', start, end),
+        line: lineNumber,
+        offset: byteOffset,
+        continuation: [],
+        continuationDropped: 0,
+        truncated: (flags & LINE_TRUNCATED) !== 0,
+      };
+    }
+  }
+
+  /** Hands on the event in progress, if any (end of a source, or a live stream gone quiet). */
+  flush(): void {
+    if (this.pending !== null) this.finishPending();
+  }
+
+  private sample(buf: Buffer, start: number, end: number): void {
+    if (!startsWithTimestamp(buf, start, end)) {
+      this.sampleCountdown = 1; // try the next line
+      return;
+    }
+    this.sampleCountdown = this.options.sampleEvery;
+    const parsed = parseTimestamp(buf.toString('latin1', start, Math.min(end, start + 40)), 0);
+    if (parsed !== undefined) this.sink.tick(parsed.epochMs);
+  }
+
+  private addContinuation(pending: PendingEvent, text: string, flags: number): void {
+    if (flags & LINE_TRUNCATED) pending.truncated = true;
+    if (pending.continuation.length < this.options.maxContinuationLines) pending.continuation.push(text);
+    else pending.continuationDropped++;
+  }
+
+  private finishPending(): void {
+    const pending = this.pending as PendingEvent;
+    this.pending = null;
+    const header = parseHeader(pending.header);
+    if (header === undefined) {
+      this.counters.unparsedHeaders++;
+      return;
+    }
+    const messageStart = pending.header.length - header.message.length;
+    const repaired = repairHardWraps(pending.header, messageStart, pending.continuation);
+    this.counters.events++;
+    this.sink.event({
+      source: this.options.source,
+      line: pending.line,
+      offset: pending.offset,
+      time: header.epochMs,
+      timestampText: header.timestampText,
+      level: header.level,
+      thread: header.thread,
+      node: header.node === '' ? null : header.node,
+      user: header.user,
+      logger: header.logger,
+      message: repaired.header.slice(messageStart),
+      text: repaired.header,
+      continuation: repaired.rest,
+      continuationDropped: pending.continuationDropped,
+      truncated: pending.truncated,
+    });
+  }
+}

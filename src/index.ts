@@ -1,0 +1,18 @@
+/**
+ * nexus-log-analyzer: Sonatype Nexus Repository logs in, structured incidents out.
+ * The whole public API; see docs/api.md.
+ */
+export { Analyzer, DEFAULTS, type AnalyzerOptions, type AnalyzerStats } from './analyzer';
+export type { LogEvent } from './events/log-event';
+export type { CloseReason, Diagnosis, Evidence, Incident, Reference, Severity } from './incidents/incident';
+export { INCIDENT_SCHEMA_VERSION } from './incidents/incident';
+export type { CorrelationRule, GroupSpan } from './rules/rule';
+export { builtinRules, type BuiltinRuleOptions } from './rules/builtin/index';
+export {
+  DOCKER_MANIFEST_MISSING_LAYERS,
+  dockerManifestMissingLayersRule,
+  isDockerPushIncident,
+  type DockerManifestRuleOptions,
+  type DockerPushIncident,
+  type PushRequest,
+} from './rules/builtin/docker-manifest-missing-layers';

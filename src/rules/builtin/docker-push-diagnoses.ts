@@ -1,0 +1,91 @@
+/**
+ * What a failed Docker push means and how to fix it, from the failure stories this project
+ * was built for (docs/rules/docker-manifest-missing-layers.md has the long form).
+ */
+import type { Diagnosis, Reference } from '../../incidents/incident';
+
+const RULE_PAGE: Reference = { title: 'docs/rules/docker-manifest-missing-layers.md', url: null };
+const REGISTRY_ERRORS: Reference = {
+  title: 'Docker Registry HTTP API v2: errors (BLOB_UNKNOWN, MANIFEST_BLOB_UNKNOWN, MANIFEST_INVALID)',
+  url: 'https://docs.docker.com/registry/spec/api/#errors',
+};
+
+export interface PushNames {
+  /** `image:tag`, `image@sha256:...` or `image`. */
+  imageRef: string;
+  repository: string | null;
+}
+
+/** Layers missing from the hosted repository: the layer checks were answered elsewhere. */
+export function missingLayersDiagnosis(names: PushNames, layerCount: number, rejectionSeen: boolean): Diagnosis {
+  const repository = names.repository === null ? 'the hosted repository' : `the hosted repository '${names.repository}'`;
+  const layers = layerCount === 1 ? '1 layer' : `${layerCount} layers`;
+  const outcome = rejectionSeen
+    ? 'Nexus rejected the manifest (400 Invalid Manifest) because'
+    : 'Nexus logged that';
+  return {
+    cause: 'layer-check-answered-by-other-repository',
+    explanation:
+      `${outcome} ${repository} does not hold ${layers} that the manifest of ${names.imageRef} lists. ` +
+      'A Docker client uploads only the layers the registry says it lacks: it sends HEAD /v2/<image>/blobs/<digest> ' +
+      'for each layer and skips every layer answered 200. When that check is answered by another repository than ' +
+      'the one receiving the push (usually a group repository behind a reverse proxy that routes GET/HEAD to the ' +
+      'group and PUT to the hosted repository), layers found in a proxy or another member are never uploaded, and ' +
+      'the hosted repository then refuses the manifest. Proxy and hosted repositories sharing one blob store make ' +
+      'it worse. The client shows "blob unknown: blob unknown to registry".',
+    confidence: 'medium',
+    remediation: [
+      `Send the layer checks and the push to the same hosted repository: fix the reverse-proxy rules so that ` +
+        `HEAD and GET /v2/<image>/blobs/... during a push reach ${repository}, or push straight to that ` +
+        `repository's own connector port or /repository/<name>/ path.`,
+      'Give the proxy and the hosted Docker repositories separate blob stores.',
+      `Push ${names.imageRef} again once routing is fixed: the client then uploads the missing layers.`,
+      'To confirm: in request.log, the HEAD requests for the digests above were answered 200 on another path or ' +
+        'port than the hosted repository, shortly before the PUT of the manifest.',
+    ],
+    references: [
+      {
+        title:
+          'Nexus Common Error Handling: Docker push with partial layer errors, "blob unknown to registry" ' +
+          '(reverse proxy sends pulls to the group and pushes to the hosted repository; shared blob store)',
+        url: null,
+      },
+      REGISTRY_ERRORS,
+      RULE_PAGE,
+    ],
+  };
+}
+
+/** 400 Invalid Manifest with no missing layer logged: typically a manifest list problem. */
+export function rejectedManifestDiagnosis(names: PushNames): Diagnosis {
+  const ref = names.imageRef;
+  return {
+    cause: 'manifest-list-refers-to-missing-content',
+    explanation:
+      `Nexus rejected the manifest of ${ref} as invalid without logging a missing layer. For a manifest list ` +
+      '(docker manifest push, multi-architecture images) this usually means the list refers to per-architecture ' +
+      'manifests or blobs the repository does not hold: a stale local manifest list made before the images were ' +
+      'rebuilt ("docker manifest create" keeps an existing local list and still says "Created"), or per-architecture ' +
+      'images pushed to another repository than the list. The client shows "manifest blob unknown: blob unknown to registry".',
+    confidence: 'low',
+    remediation: [
+      `See what the list refers to: docker manifest inspect --verbose ${ref}`,
+      `Drop the stale local list and make it again from the current images: docker manifest rm ${ref}, then ` +
+        `docker manifest create ${ref} --amend <image-amd64> --amend <image-arm64>, then docker manifest push ${ref}.`,
+      'Push every per-architecture image to the same repository as the list before pushing the list.',
+    ],
+    references: [
+      {
+        title: 'An investigation of "docker manifest push" error: manifest blob unknown: blob unknown to registry (2023)',
+        url: null,
+      },
+      {
+        title: 'GitLab issue 209008: pushing manifest to registry gets error "manifest blob unknown"',
+        url: 'https://gitlab.com/gitlab-org/gitlab/-/issues/209008',
+      },
+      { title: 'docker/cli issue 3350: allow to create manifests of local images', url: 'https://github.com/docker/cli/issues/3350' },
+      REGISTRY_ERRORS,
+      RULE_PAGE,
+    ],
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * The correlation engine: routes relevant events to rules, keeps each rule's open groups,
+ * and closes them on a completing event, a new request on the same key, the end of their
+ * window in event time, the open-group cap, or the end of input. Every group it opens
+ * becomes exactly one incident: nothing is dropped silently.
+ *
+ * Windows run on log time: the watermark is the latest event time seen (including the
+ * sampled ticks), so replaying an old file gives the same groups as reading it live.
+ */
+import type { LogEvent } from '../events/log-event';
+import type { CloseReason, Incident } from '../incidents/incident';
+import type { AnyRule } from './rule';
+
+export interface EngineOptions {
+  /** Open groups across all rules; past it the group touched least recently is emitted as `evicted`. */
+  maxOpenGroups: number;
+}
+
+export interface EngineCounters {
+  incidents: number;
+  incidentsByRule: Record<string, number>;
+  evicted: number;
+  /** Events whose time was before the watermark (out of order). */
+  lateEvents: number;
+}
+
+interface OpenGroup {
+  readonly rule: AnyRule;
+  readonly key: string;
+  readonly state: unknown;
+  firstTime: number;
+  lastTime: number;
+}
+
+export class CorrelationEngine {
+  readonly counters: EngineCounters = { incidents: 0, incidentsByRule: {}, evicted: 0, lateEvents: 0 };
+  private readonly rules: readonly AnyRule[];
+  private readonly options: EngineOptions;
+  private readonly emit: (incident: Incident) => void;
+  /** Per rule, open groups by key in least-recently-touched order (Map keeps insertion order). */
+  private readonly groups: Map<AnyRule, Map<string, OpenGroup>>;
+  private openCount = 0;
+  private watermark = -Infinity;
+
+  constructor(rules: readonly AnyRule[], options: EngineOptions, emit: (incident: Incident) => void) {
+    for (const rule of rules) {
+      if (rule.prefilter.length === 0) throw new Error(`rule ${rule.id}: prefilter must name at least one literal`);
+    }
+    this.rules = rules;
+    this.options = { maxOpenGroups: Math.max(1, options.maxOpenGroups) };
+    this.emit = emit;
+    this.groups = new Map(rules.map((rule) => [rule, new Map<string, OpenGroup>()]));
+  }
+
+  /** Every rule's prefilter literals: what the line splitter searches for. */
+  get literals(): string[] {
+    return [...new Set(this.rules.flatMap((rule) => rule.prefilter))];
+  }
+
+  get openGroups(): number {
+    return this.openCount;
+  }
+
+  /** The latest event time seen, or -Infinity before any. */
+  get eventTime(): number {
+    return this.watermark;
+  }
+
+  process(event: LogEvent): void {
+    if (event.time < this.watermark) this.counters.lateEvents++;
+    this.advance(event.time);
+    for (const rule of this.rules) {
+      if (!mentionsAny(event.text, rule.prefilter)) continue;
+      const signal = rule.match(event);
+      if (signal !== undefined) this.fold(rule, signal, event);
+    }
+  }
+
+  /** Moves event time forward and closes the groups whose window has passed. */
+  advance(epochMs: number): void {
+    if (!(epochMs > this.watermark)) return;
+    this.watermark = epochMs;
+    for (const [rule, open] of this.groups) {
+      // Oldest first; groups are touched in (almost) time order, so stop at the first still open.
+      for (const group of open.values()) {
+        if (group.lastTime + rule.windowMs >= epochMs) break;
+        this.close(group, 'window');
+      }
+    }
+  }
+
+  /** Closes every open group, oldest first, e.g. at end of input or shutdown. */
+  closeAll(reason: CloseReason): void {
+    const all = [...this.groups.values()].flatMap((open) => [...open.values()]);
+    all.sort((a, b) => a.lastTime - b.lastTime);
+    for (const group of all) this.close(group, reason);
+  }
+
+  private fold(rule: AnyRule, signal: unknown, event: LogEvent): void {
+    const open = this.groups.get(rule) as Map<string, OpenGroup>;
+    const key = rule.keyOf(signal, event);
+    let group = open.get(key);
+    if (group !== undefined) {
+      if (Math.abs(event.time - group.lastTime) > rule.windowMs) {
+        this.close(group, 'window');
+        group = undefined;
+      } else if (!rule.continues(group.state, signal, event)) {
+        this.close(group, 'superseded');
+        group = undefined;
+      } else {
+        open.delete(key); // re-insert: most recently touched goes last
+        open.set(key, group);
+      }
+    }
+    if (group === undefined) {
+      group = { rule, key, state: rule.open(signal, event), firstTime: event.time, lastTime: event.time };
+      open.set(key, group);
+      this.openCount++;
+      if (this.openCount > this.options.maxOpenGroups) this.evictOldest(group);
+    }
+    if (event.time < group.firstTime) group.firstTime = event.time;
+    if (event.time > group.lastTime) group.lastTime = event.time;
+    if (rule.add(group.state, signal, event) && open.get(key) === group) this.close(group, 'matched');
+  }
+
+  private evictOldest(keep: OpenGroup): void {
+    let oldest: OpenGroup | undefined;
+    for (const open of this.groups.values()) {
+      for (const candidate of open.values()) {
+        if (candidate === keep) continue;
+        if (oldest === undefined || candidate.lastTime < oldest.lastTime) oldest = candidate;
+        break; // only each rule's least recently touched group is a candidate
+      }
+    }
+    if (oldest === undefined) return;
+    this.counters.evicted++;
+    this.close(oldest, 'evicted');
+  }
+
+  private close(group: OpenGroup, reason: CloseReason): void {
+    const open = this.groups.get(group.rule) as Map<string, OpenGroup>;
+    if (open.get(group.key) !== group) return;
+    open.delete(group.key);
+    this.openCount--;
+    const incident = group.rule.toIncident(group.state, reason, { firstTime: group.firstTime, lastTime: group.lastTime });
+    this.counters.incidents++;
+    this.counters.incidentsByRule[group.rule.id] = (this.counters.incidentsByRule[group.rule.id] ?? 0) + 1;
+    this.emit(incident);
+  }
+}
+
+function mentionsAny(text: string, literals: readonly string[]): boolean {
+  for (const literal of literals) if (text.includes(literal)) return true;
+  return false;
+}

@@ -1,0 +1,46 @@
+/**
+ * The rule interface. Built-in rules implement it exactly as user rules will.
+ *
+ * A rule turns relevant events into signals, groups signals by a key (a thread, a
+ * repository...), and turns each group into an incident when it closes. The engine owns
+ * the groups, the event-time windows, the cap and the close reasons; a rule only says what
+ * an event means and what the finished group is.
+ */
+import type { LogEvent } from '../events/log-event';
+import type { CloseReason, Incident, Severity } from '../incidents/incident';
+
+export interface CorrelationRule<Signal = unknown, Group = unknown> {
+  /** Stable id, kebab-case, e.g. `docker-manifest-missing-layers`. */
+  readonly id: string;
+  readonly title: string;
+  readonly severity: Severity;
+  /**
+   * Literal substrings of a header line. Only events whose header contains at least one
+   * reach `match`; all other lines are never decoded. Must not be empty.
+   */
+  readonly prefilter: readonly string[];
+  /** A group closes when no signal joined it for this long, in event (log) time. */
+  readonly windowMs: number;
+
+  /** What the event means to this rule, or undefined when nothing. */
+  match(event: LogEvent): Signal | undefined;
+  /** Correlation key of a signal, e.g. node + thread. */
+  keyOf(signal: Signal, event: LogEvent): string;
+  /** A new empty group for a signal that starts one. */
+  open(signal: Signal, event: LogEvent): Group;
+  /** Whether the signal belongs to the open group; false closes the group as `superseded`. */
+  continues(group: Group, signal: Signal, event: LogEvent): boolean;
+  /** Folds the signal into the group; returns true when the group is complete (`matched`). */
+  add(group: Group, signal: Signal, event: LogEvent): boolean;
+  /** The incident for a closed group; `span` is the event time of its first and last signal. */
+  toIncident(group: Group, reason: CloseReason, span: GroupSpan): Incident;
+}
+
+export interface GroupSpan {
+  firstTime: number;
+  lastTime: number;
+}
+
+/** A rule with its type parameters erased, as the engine holds it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRule = CorrelationRule<any, any>;
