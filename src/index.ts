@@ -16,3 +16,6 @@ export {
   type DockerPushIncident,
   type PushRequest,
 } from './rules/builtin/docker-manifest-missing-layers';
+export { createAnalyzer, AnalyzerStream, type AnalyzerStreamOptions } from './api/create-analyzer';
+export { analyzeFiles, type AnalyzeFilesOptions } from './api/analyze-files';
+export { InputError } from './source/input-error';

@@ -38,7 +38,8 @@ export class LineSplitter {
   /** Pieces of a line that started in an earlier chunk (never more than maxLineBytes in total). */
   private carry: Buffer[] = [];
   private carryBytes = 0;
-  private carryTruncated = false;
+  /** Bytes of the carried line were dropped past the cap. */
+  private carryOverflowed = false;
   private carryOffset = 0;
   private carrying = false;
 
@@ -157,11 +158,12 @@ export class LineSplitter {
   }
 
   private appendCarry(chunk: Buffer, start: number, end: number): void {
-    const room = this.maxLineBytes - this.carryBytes;
+    // One byte over the cap: room for a `\r` that may turn out to end the line.
+    const room = this.maxLineBytes + 1 - this.carryBytes;
     let take = end - start;
     if (take > room) {
       take = room;
-      this.carryTruncated = true;
+      this.carryOverflowed = true;
     }
     if (take > 0) {
       // Copy: the caller may reuse its buffer, and we keep at most one line.
@@ -174,13 +176,17 @@ export class LineSplitter {
     const line = this.carry.length === 1 ? (this.carry[0] as Buffer) : Buffer.concat(this.carry, this.carryBytes);
     const start = this.nextLineNumber === 1 ? bomLength(line, 0) : 0;
     let end = line.length;
-    if (end > start && line[end - 1] === CARRIAGE_RETURN && !this.carryTruncated) end--;
-    let flags = this.carryTruncated ? LINE_TRUNCATED : 0;
+    if (!this.carryOverflowed && end > start && line[end - 1] === CARRIAGE_RETURN) end--;
+    let flags = 0;
+    if (this.carryOverflowed || end - start > this.maxLineBytes) {
+      end = Math.min(end, start + this.maxLineBytes);
+      flags = LINE_TRUNCATED;
+    }
     if (this.containsLiteral(line, start, end)) flags |= LINE_HAS_LITERAL;
     const offset = this.carryOffset + start;
     this.carry = [];
     this.carryBytes = 0;
-    this.carryTruncated = false;
+    this.carryOverflowed = false;
     this.carrying = false;
     this.sink.line(line, start, end, this.nextLineNumber++, offset, flags);
   }

@@ -19,6 +19,7 @@ import {
   parseManifestPath,
   parseMissingLayer,
   parseV2Error,
+  formatImageRef,
   type MissingLayerMessage,
 } from './docker-messages';
 import { missingLayersDiagnosis, rejectedManifestDiagnosis } from './docker-push-diagnoses';
@@ -181,6 +182,7 @@ function buildIncident(group: PushGroup, reason: CloseReason, span: GroupSpan, w
   const rejected = group.request === null ? '' : ` (${group.request.status} Invalid Manifest)`;
   const by = group.user === null ? '' : ` by ${group.user}`;
   const into = group.repository === null ? '' : ` to ${group.repository}`;
+  const within = group.repository === null ? '' : ` in ${group.repository}`;
 
   let summary: string;
   let diagnosis;
@@ -194,7 +196,7 @@ function buildIncident(group: PushGroup, reason: CloseReason, span: GroupSpan, w
     diagnosis = missingLayersDiagnosis(names, layerCount, true);
   } else {
     summary =
-      `The manifest of ${imageRef}${into}${by} refers to ${plural(layerCount, 'missing layer')}; ` +
+      `The manifest of ${imageRef}${within} pushed${by} refers to ${plural(layerCount, 'missing layer')}; ` +
       `no rejection was logged ${unansweredBecause(reason, windowMs)}.`;
     diagnosis = missingLayersDiagnosis(names, layerCount, false);
   }
@@ -223,11 +225,6 @@ function buildIncident(group: PushGroup, reason: CloseReason, span: GroupSpan, w
     evidenceOmitted: group.evidenceOmitted,
     diagnosis,
   };
-}
-
-function formatImageRef(image: string, reference: string | null): string {
-  if (reference === null) return image;
-  return reference.includes(':') ? `${image}@${reference}` : `${image}:${reference}`;
 }
 
 function plural(count: number, noun: string): string {

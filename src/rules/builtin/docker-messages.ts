@@ -71,3 +71,9 @@ export function parseManifestPath(path: string): ManifestPath | undefined {
   if (match === null) return undefined;
   return { repository: match[1] ?? null, image: match[2] as string, reference: match[3] as string };
 }
+
+/** `image:tag`, `image@sha256:...` for a digest, or `image` when the reference is unknown. */
+export function formatImageRef(image: string, reference: string | null): string {
+  if (reference === null) return image;
+  return reference.includes(':') ? `${image}@${reference}` : `${image}:${reference}`;
+}

@@ -1,0 +1,59 @@
+/**
+ * An input -> its bytes, in large chunks. Gzip is detected by its magic bytes (rotated
+ * `nexus-YYYY-MM-DD.log.gz`, or a renamed one), not trusted from the file name.
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { toInputError } from './input-error';
+import type { Input } from './resolve-inputs';
+
+/** 1 MiB reads: 2.3x faster than 64 KiB for the byte splitter (docs/performance.md). */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
+export interface ReadOptions {
+  /** Stream used for `-`. Default process.stdin. */
+  stdin?: Readable;
+  chunkBytes?: number;
+}
+
+/** Yields the input's bytes (decompressed); errors are InputErrors naming the input. */
+export async function* readInput(input: Input, options: ReadOptions = {}): AsyncGenerator<Buffer> {
+  const chunkBytes = options.chunkBytes ?? READ_CHUNK_BYTES;
+  let stream: Readable;
+  try {
+    if (input.kind === 'stdin') stream = options.stdin ?? process.stdin;
+    else {
+      const gzipped = input.kind === 'file' ? await startsWithGzipMagic(input.name) : input.name.endsWith('.gz');
+      const raw = createReadStream(input.name, { highWaterMark: chunkBytes });
+      stream = gzipped ? gunzipOf(raw, chunkBytes) : raw;
+    }
+  } catch (error) {
+    throw toInputError(input.name, error);
+  }
+  try {
+    for await (const chunk of stream) yield chunk as Buffer;
+  } catch (error) {
+    throw toInputError(input.name, error);
+  } finally {
+    if (stream !== options.stdin && stream !== process.stdin) stream.destroy();
+  }
+}
+
+function gunzipOf(raw: Readable, chunkBytes: number): Readable {
+  const gunzip = createGunzip({ chunkSize: Math.min(chunkBytes, 256 * 1024) });
+  raw.on('error', (error) => gunzip.destroy(error));
+  gunzip.on('close', () => raw.destroy());
+  return raw.pipe(gunzip);
+}
+
+async function startsWithGzipMagic(name: string): Promise<boolean> {
+  const handle = await fs.open(name, 'r');
+  try {
+    const magic = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
