@@ -44,10 +44,6 @@ export class AnalyzerStream extends Transform {
     }
   }
 
-  override [Symbol.asyncIterator](): AsyncIterableIterator<Incident> {
-    return super[Symbol.asyncIterator]() as AsyncIterableIterator<Incident>;
-  }
-
   private pushAll(incidents: readonly Incident[]): void {
     for (const incident of incidents) this.push(incident);
   }

@@ -67,11 +67,11 @@ function shortDigest(digest: string): string {
   return colon === -1 ? digest.slice(0, 12) : digest.slice(0, colon + 13);
 }
 
-/** Greedy word wrap; a word longer than the width stands on its own line. */
+/** Greedy word wrap; a word longer than the width is broken, after a `/` where one is near. */
 export function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let current = '';
-  for (const word of text.split(/\s+/)) {
+  for (const word of text.split(/\s+/).flatMap((w) => breakLongWord(w, width))) {
     if (word === '') continue;
     if (current === '') current = word;
     else if (current.length + 1 + word.length <= width) current += ` ${word}`;
@@ -82,4 +82,17 @@ export function wrap(text: string, width: number): string[] {
   }
   if (current !== '' || lines.length === 0) lines.push(current);
   return lines;
+}
+
+function breakLongWord(word: string, width: number): string[] {
+  const pieces: string[] = [];
+  let rest = word;
+  while (rest.length > width) {
+    const slash = rest.lastIndexOf('/', width - 1);
+    const cut = slash > width / 2 ? slash + 1 : width;
+    pieces.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
+  }
+  pieces.push(rest);
+  return pieces;
 }

@@ -17,7 +17,10 @@ export interface ReadOptions {
   chunkBytes?: number;
 }
 
-/** Yields the input's bytes (decompressed); errors are InputErrors naming the input. */
+/**
+ * Yields the input's bytes (decompressed); errors are InputErrors naming the input.
+ * A yielded buffer may be reused for the next chunk: consume it before asking for more.
+ */
 export async function* readInput(input: Input, options: ReadOptions = {}): AsyncGenerator<Buffer> {
   const chunkBytes = options.chunkBytes ?? READ_CHUNK_BYTES;
   let stream: Readable;
@@ -25,6 +28,10 @@ export async function* readInput(input: Input, options: ReadOptions = {}): Async
     if (input.kind === 'stdin') stream = options.stdin ?? process.stdin;
     else {
       const gzipped = input.kind === 'file' ? await startsWithGzipMagic(input.name) : input.name.endsWith('.gz');
+      if (input.kind === 'file' && !gzipped) {
+        yield* readPlainFile(input.name, chunkBytes);
+        return;
+      }
       const raw = createReadStream(input.name, { highWaterMark: chunkBytes });
       stream = gzipped ? gunzipOf(raw, chunkBytes) : raw;
     }
@@ -37,6 +44,21 @@ export async function* readInput(input: Input, options: ReadOptions = {}): Async
     throw toInputError(input.name, error);
   } finally {
     if (stream !== options.stdin && stream !== process.stdin) stream.destroy();
+  }
+}
+
+/** A plain file through one reused buffer: no garbage per chunk, flat memory at any size. */
+async function* readPlainFile(name: string, chunkBytes: number): AsyncGenerator<Buffer> {
+  const handle = await fs.open(name, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(chunkBytes);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
   }
 }
 

@@ -1,0 +1,90 @@
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { analyzeFiles } from '../../src/api/analyze-files';
+import type { Incident } from '../../src/incidents/incident';
+import { InputError } from '../../src/source/input-error';
+import { missingLayerLine, rejectionLine, SAMPLES } from '../support/helpers';
+
+type Push = Incident & { image: string };
+
+async function all(patterns: string | string[], options = {}): Promise<Push[]> {
+  const out: Push[] = [];
+  for await (const incident of analyzeFiles(patterns, options)) out.push(incident as Push);
+  return out;
+}
+
+function tempDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'nla-test-'));
+}
+
+describe('analyzeFiles', () => {
+  it('reads a directory: its nexus*.log* files, .gz included, in log-time order', async () => {
+    const incidents = await all(SAMPLES);
+    expect(incidents).toHaveLength(11);
+    const firstSeen = incidents.map((i) => i.firstSeen);
+    // Seed excerpt (2025) first, then the samples by day: rotated .gz before the live nexus.log.
+    expect(incidents[0]?.image).toBe('ctbots/base/llamafactory');
+    const gateway = incidents.find((i) => i.image === 'payments/gateway');
+    expect(gateway?.evidence.map((e) => path.basename(e.source))).toEqual([
+      'nexus-2026-11-19.log.gz', 'nexus-2026-11-19.log.gz', 'nexus-2026-11-19.log.gz', 'nexus.log',
+    ]);
+    expect(firstSeen.slice(1, 4)).toEqual(['2026-11-18T20:21:40.300Z', '2026-11-19T14:03:07.210Z', '2026-11-19T23:59:59.991Z']);
+  });
+
+  it('orders files by their first timestamp whatever order they are given in', async () => {
+    const given = [path.join(SAMPLES, 'nexus.log'), path.join(SAMPLES, 'nexus-2026-11-19.log.gz')];
+    const gateway = (await all(given)).find((i) => i.image === 'payments/gateway');
+    expect(gateway?.closeReason).toBe('matched');
+  });
+
+  it('expands glob patterns', async () => {
+    const incidents = await all(path.join(SAMPLES, 'nexus-*.log'));
+    expect(incidents.map((i) => i.image).sort()).toEqual(['ctbots/base/llamafactory', 'data/etl/spark', 'web/frontend']);
+  });
+
+  it('detects gzip by content, not by name', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'renamed.log'), gzipSync(readFileSync(path.join(SAMPLES, 'nexus-seed-excerpt.log'))));
+    expect((await all(path.join(dir, 'renamed.log'))).map((i) => i.image)).toEqual(['ctbots/base/llamafactory']);
+  });
+
+  it('reads - from the given stdin stream', async () => {
+    const stdin = Readable.from([readFileSync(path.join(SAMPLES, 'nexus-seed-excerpt.log'))]);
+    const incidents = await all('-', { stdin });
+    expect(incidents.map((i) => i.evidence[0]?.source)).toEqual(['-']);
+  });
+
+  it('fails with an InputError naming a missing file, an empty glob or a directory without logs', async () => {
+    await expect(all('/nonexistent/nexus.log')).rejects.toThrow(new InputError('/nonexistent/nexus.log', 'no such file or directory'));
+    await expect(all('/nonexistent/*.log')).rejects.toThrow(/no files match/);
+    await expect(all(tempDir())).rejects.toThrow(/has no nexus\*\.log\* files/);
+  });
+
+  it('a corrupt .gz: incidents found before the damage are kept, then the error names the file', async () => {
+    const dir = tempDir();
+    const lines: string[] = [];
+    for (let i = 0; i < 4000; i++) lines.push(`2025-01-01 10:00:00,000+0000 INFO  [t]  *SYSTEM org.x.Y - filler line ${i} ${'x'.repeat(60)}`);
+    lines.splice(10, 0, missingLayerLine('2025-01-01 10:00:00,000+0000', 'l1', 'early', '1'), rejectionLine('2025-01-01 10:00:00,005+0000', 'early', '1'));
+    const gz = gzipSync(lines.join('\n'));
+    const damaged = path.join(dir, 'nexus-2025-01-01.log.gz');
+    writeFileSync(damaged, gz.subarray(0, Math.floor(gz.length * 0.6)));
+
+    const seen: Push[] = [];
+    await expect(
+      (async () => {
+        for await (const incident of analyzeFiles(damaged)) seen.push(incident as Push);
+      })(),
+    ).rejects.toThrow(/nexus-2025-01-01\.log\.gz: (truncated|corrupt|unexpected end)/);
+    expect(seen.map((i) => i.image)).toEqual(['early']);
+
+    // With onInputError, the other files are still read.
+    copyFileSync(path.join(SAMPLES, 'nexus-seed-excerpt.log'), path.join(dir, 'nexus.log'));
+    const errors: string[] = [];
+    const incidents = await all(dir, { onInputError: (error: InputError) => errors.push(error.input) });
+    expect(errors).toEqual([damaged]);
+    expect(incidents.map((i) => i.image).sort()).toEqual(['ctbots/base/llamafactory', 'early']);
+  });
+});
