@@ -16,6 +16,7 @@ export {
   type DockerPushIncident,
   type PushRequest,
 } from './rules/builtin/docker-manifest-missing-layers';
+export { formatImageRef } from './rules/builtin/docker-messages';
 export { createAnalyzer, AnalyzerStream, type AnalyzerStreamOptions } from './api/create-analyzer';
 export { analyzeFiles, type AnalyzeFilesOptions } from './api/analyze-files';
 export { InputError } from './source/input-error';
