@@ -1,7 +1,16 @@
-/** Tests are TypeScript compiled by swc (no type-check here: `tsc` does that in `npm test`). */
+/**
+ * Tests are TypeScript, transformed by babel-jest (types stripped, no type-check here: `tsc`
+ * does that in `npm test`). Not @swc/jest: its platform binaries for other systems are not on
+ * every registry, and `npm ci` then rejects the lockfile (same for jest 30's unrs-resolver).
+ */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  transform: {
+    '^.+\\.ts$': [
+      'babel-jest',
+      { presets: [['@babel/preset-typescript', { onlyRemoveTypeImports: false }]], plugins: ['@babel/plugin-transform-modules-commonjs'] },
+    ],
+  },
 };
