@@ -56,8 +56,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const format = options.format ?? (stdout.isTTY ? 'pretty' : 'ndjson');
   const color = options.color ?? (stdout.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== ''));
-  const render =
-    format === 'ndjson' ? formatNdjson : (incident: Incident): string => formatPretty(incident, { color, width: stdout.columns ?? 80 });
+  // A terminal that reports no size (0 columns, e.g. a bare pty) gets the classic 80.
+  const width = stdout.columns !== undefined && stdout.columns >= 40 ? Math.min(stdout.columns, 120) : 80;
+  const render = format === 'ndjson' ? formatNdjson : (incident: Incident): string => formatPretty(incident, { color, width });
 
   let failedInputs = 0;
   let analyzer: Analyzer | undefined;

@@ -58,6 +58,17 @@ describe('CLI', () => {
     for (const line of run.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
   });
 
+  it('defaults to pretty, coloured output on a terminal (a real pty), NDJSON in a pipe', () => {
+    const pty = spawnSync('script', ['-qec', `node "${CLI}" ${SEED}`, '/dev/null'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '' } });
+    expect(pty.status).toBe(0);
+    expect(pty.stdout).toContain('\u001b[');
+    expect(pty.stdout).toContain('1 incident in 10 lines.');
+    const noColor = spawnSync('script', ['-qec', `node "${CLI}" ${SEED}`, '/dev/null'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(noColor.stdout).not.toContain('\u001b[');
+    expect(noColor.stdout).toContain('Docker push of');
+    expect(parseNdjson(runCli([SEED]).stdout)).toHaveLength(1);
+  });
+
   it('colours pretty output only when asked or on a terminal', () => {
     expect(runCli(['--format', 'pretty', '--color', SEED]).stdout).toContain('\u001b[');
     expect(runCli(['--format', 'pretty', '--no-color', SEED]).stdout).not.toContain('\u001b[');
