@@ -29,16 +29,21 @@ export interface AnalyzerOptions {
 export interface AnalyzerStats {
   lines: number;
   bytes: number;
-  /** Events that reached the rules. */
+  /** Log events (lines that start with a timestamp). */
   events: number;
-  /** Candidate header lines in no known Nexus layout. */
-  unparsedHeaders: number;
+  /** Events whose header a rule's prefilter matched: the only ones decoded and parsed. */
+  relevantEvents: number;
+  /** Lines in no known Nexus layout (before the first event of a source, or unparseable headers). */
+  unparsedLines: number;
   truncatedLines: number;
   incidents: number;
   incidentsByRule: Record<string, number>;
   openGroups: number;
   evicted: number;
+  /** Events older than the latest time seen; still correlated (docs/reliability.md). */
   lateEvents: number;
+  /** Exact repeats of a recent relevant line (a shipper that retried); not correlated twice. */
+  duplicateEvents: number;
 }
 
 export const DEFAULTS = {
@@ -66,7 +71,7 @@ export class Analyzer {
   private outbox: Incident[] = [];
   private reader: SourceReader | null = null;
   private ended = false;
-  private readonly totals = { lines: 0, bytes: 0, events: 0, unparsedHeaders: 0, truncatedLines: 0 };
+  private readonly totals = { lines: 0, bytes: 0, events: 0, relevantEvents: 0, unparsedLines: 0, truncatedLines: 0 };
 
   constructor(options: AnalyzerOptions = {}) {
     const windowMs = options.windowMs ?? DEFAULTS.windowMs;
@@ -154,13 +159,15 @@ export class Analyzer {
       lines: this.totals.lines + (current?.splitter.lineCount ?? 0),
       bytes: this.totals.bytes + (current?.splitter.byteCount ?? 0),
       events: this.totals.events + (current?.assembler.counters.events ?? 0),
-      unparsedHeaders: this.totals.unparsedHeaders + (current?.assembler.counters.unparsedHeaders ?? 0),
+      relevantEvents: this.totals.relevantEvents + (current?.assembler.counters.relevantEvents ?? 0),
+      unparsedLines: this.totals.unparsedLines + (current?.assembler.counters.unparsedLines ?? 0),
       truncatedLines: this.totals.truncatedLines + (current?.assembler.counters.truncatedLines ?? 0),
       incidents: engine.incidents,
       incidentsByRule: { ...engine.incidentsByRule },
       openGroups: this.engine.openGroups,
       evicted: engine.evicted,
       lateEvents: engine.lateEvents,
+      duplicateEvents: engine.duplicateEvents,
     };
   }
 
@@ -179,9 +186,11 @@ export class Analyzer {
     reader.assembler.flush();
     this.totals.lines += reader.splitter.lineCount;
     this.totals.bytes += reader.splitter.byteCount;
-    this.totals.events += reader.assembler.counters.events;
-    this.totals.unparsedHeaders += reader.assembler.counters.unparsedHeaders;
-    this.totals.truncatedLines += reader.assembler.counters.truncatedLines;
+    const counters = reader.assembler.counters;
+    this.totals.events += counters.events;
+    this.totals.relevantEvents += counters.relevantEvents;
+    this.totals.unparsedLines += counters.unparsedLines;
+    this.totals.truncatedLines += counters.truncatedLines;
     this.reader = null;
   }
 

@@ -22,6 +22,11 @@ export interface AnalyzeFilesOptions extends AnalyzerOptions {
   stdin?: Readable;
   /** Receives the analyzer once created, e.g. to read its stats at the end. */
   analyzer?: (analyzer: Analyzer) => void;
+  /**
+   * Stops reading (e.g. on SIGTERM): every open group is then yielded with closeReason
+   * `shutdown`, and the iteration ends normally.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -35,11 +40,15 @@ export async function* analyzeFiles(
   const inputs = await orderInputs(await resolveInputs(typeof patterns === 'string' ? [patterns] : patterns));
   const analyzer = new Analyzer(options);
   options.analyzer?.(analyzer);
+  const readOptions = {
+    ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
   for (const input of inputs) {
+    if (options.signal?.aborted) break;
     options.onInput?.(input.name);
     yield* analyzer.beginSource(input.name);
     try {
-      const readOptions = options.stdin === undefined ? {} : { stdin: options.stdin };
       for await (const chunk of readInput(input, readOptions)) yield* analyzer.write(chunk);
     } catch (error) {
       if (options.onInputError === undefined) {
@@ -49,5 +58,5 @@ export async function* analyzeFiles(
       options.onInputError(error as InputError);
     }
   }
-  yield* analyzer.end();
+  yield* options.signal?.aborted ? analyzer.shutdown() : analyzer.end();
 }

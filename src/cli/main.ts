@@ -60,11 +60,19 @@ export async function main(argv: readonly string[]): Promise<number> {
   const width = stdout.columns !== undefined && stdout.columns >= 40 ? Math.min(stdout.columns, 120) : 80;
   const render = format === 'ndjson' ? formatNdjson : (incident: Incident): string => formatPretty(incident, { color, width });
 
+  // SIGINT/SIGTERM: stop reading, report every open group (closeReason "shutdown"), exit 0.
+  // A second signal finds no handler and ends the process at once.
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
   let failedInputs = 0;
   let analyzer: Analyzer | undefined;
   let count = 0;
   try {
     const incidents = analyzeFiles(paths, {
+      signal: stop.signal,
       windowMs: options.windowMs,
       maxOpenGroups: options.maxOpenGroups,
       maxLineBytes: options.maxLineBytes,
@@ -85,6 +93,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       return EXIT_USAGE_OR_INPUT;
     }
     throw error;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
 
   if (analyzer !== undefined) reportStats(analyzer, options, log);
@@ -97,6 +108,19 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 function reportStats(analyzer: Analyzer, options: CliOptions, log: Logger): void {
   const stats = analyzer.stats;
+  if (options.stats) {
+    const byRule = Object.entries(stats.incidentsByRule).map(([rule, n]) => `${rule} ${n}`).join(', ');
+    log.info(
+      { stats },
+      `stats: ${stats.lines} lines (${stats.bytes} bytes), ${stats.events} events, ${stats.relevantEvents} relevant, ` +
+        `${stats.unparsedLines} unparsed lines, ${stats.truncatedLines} truncated, ${stats.lateEvents} late, ` +
+        `${stats.duplicateEvents} duplicate; ${stats.incidents} incidents${byRule === '' ? '' : ` (${byRule})`}, ` +
+        `${stats.evicted} evicted`,
+    );
+  }
+  if (stats.lines > 0 && stats.events === 0) {
+    log.warn(`no Nexus log event in ${stats.lines} lines read: is this a nexus.log? (layouts: docs/architecture.md)`);
+  }
   if (stats.truncatedLines > 0) {
     log.warn(`${stats.truncatedLines} line(s) longer than ${options.maxLineBytes} bytes were cut (see --max-line-bytes)`);
   }

@@ -15,6 +15,8 @@ export interface CliOptions {
   /** Unset: colour when stdout is a terminal and NO_COLOR is not set. */
   color: boolean | undefined;
   logFormat: LogFormat;
+  /** Print counts (lines, events, unparsed lines, incidents by rule...) on stderr at the end. */
+  stats: boolean;
 }
 
 const EXAMPLES = `
@@ -63,6 +65,7 @@ export function buildProgram(version: string): Command {
     .option('--max-line-bytes <n>', 'bytes kept of an over-long line', positiveInteger('--max-line-bytes'), DEFAULTS.maxLineBytes)
     .option('--color', 'colour pretty output even when not on a terminal')
     .option('--no-color', 'never colour output (NO_COLOR is honoured too)')
+    .option('--stats', 'print counts on stderr at the end: lines, events, unparsed lines, incidents by rule')
     .addOption(new Option('--log-format <format>', 'format of messages on stderr').choices(['human', 'json']).default('human'))
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
@@ -82,6 +85,7 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     maxLineBytes: number;
     color?: boolean;
     logFormat: LogFormat;
+    stats?: boolean;
   }>();
   return {
     paths: program.args,
@@ -91,5 +95,6 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     maxLineBytes: raw.maxLineBytes,
     color: raw.color,
     logFormat: raw.logFormat,
+    stats: raw.stats === true,
   };
 }

@@ -29,10 +29,15 @@ export interface EventAssemblerOptions {
 }
 
 export interface AssemblerCounters {
-  /** Relevant header lines that did not parse as a Nexus header (unknown layout). */
-  unparsedHeaders: number;
-  /** Relevant events handed on. */
+  /** Lines that start a log event (begin with a timestamp). */
   events: number;
+  /** Events handed on to the rules (their header holds a prefilter literal). */
+  relevantEvents: number;
+  /**
+   * Lines in no known Nexus layout: lines before the first event of a source (another
+   * product's log, an unknown layout), and relevant headers that did not parse.
+   */
+  unparsedLines: number;
   /** Lines cut at the line cap. */
   truncatedLines: number;
 }
@@ -47,7 +52,7 @@ interface PendingEvent {
 }
 
 export class EventAssembler implements LineSink {
-  readonly counters: AssemblerCounters = { unparsedHeaders: 0, events: 0, truncatedLines: 0 };
+  readonly counters: AssemblerCounters = { events: 0, relevantEvents: 0, unparsedLines: 0, truncatedLines: 0 };
   private readonly sink: EventSink;
   private readonly options: EventAssemblerOptions;
   private pending: PendingEvent | null = null;
@@ -61,13 +66,17 @@ export class EventAssembler implements LineSink {
 
   line(buf: Buffer, start: number, end: number, lineNumber: number, byteOffset: number, flags: number): void {
     if (flags & LINE_TRUNCATED) this.counters.truncatedLines++;
+    // Byte compares only (no decode): cheap enough to count every event.
+    const isHeader = startsWithTimestamp(buf, start, end);
+    if (isHeader) this.counters.events++;
+    else if (this.counters.events === 0) this.counters.unparsedLines++;
     const pending = this.pending;
     if (!(flags & LINE_HAS_LITERAL) && pending === null) {
-      if (--this.sampleCountdown > 0) return;
+      if (--this.sampleCountdown > 0 || !isHeader) return;
       this.sample(buf, start, end);
       return;
     }
-    if (!startsWithTimestamp(buf, start, end)) {
+    if (!isHeader) {
       // A literal inside a continuation of an event nobody needs is ignored: rules match headers.
       if (pending !== null) this.addContinuation(pending, buf.toString('utf8', start, end), flags);
       return;
@@ -90,11 +99,8 @@ export class EventAssembler implements LineSink {
     if (this.pending !== null) this.finishPending();
   }
 
+  /** Called on a header line once the countdown ran out (it stays at 0 until a header comes). */
   private sample(buf: Buffer, start: number, end: number): void {
-    if (!startsWithTimestamp(buf, start, end)) {
-      this.sampleCountdown = 1; // try the next line
-      return;
-    }
     this.sampleCountdown = this.options.sampleEvery;
     const parsed = parseTimestamp(buf.toString('latin1', start, Math.min(end, start + 40)), 0);
     if (parsed !== undefined) this.sink.tick(parsed.epochMs);
@@ -111,12 +117,12 @@ export class EventAssembler implements LineSink {
     this.pending = null;
     const header = parseHeader(pending.header);
     if (header === undefined) {
-      this.counters.unparsedHeaders++;
+      this.counters.unparsedLines++;
       return;
     }
     const messageStart = pending.header.length - header.message.length;
     const repaired = repairHardWraps(pending.header, messageStart, pending.continuation);
-    this.counters.events++;
+    this.counters.relevantEvents++;
     this.sink.event({
       source: this.options.source,
       line: pending.line,

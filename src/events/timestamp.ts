@@ -40,7 +40,8 @@ export function startsWithTimestamp(buf: Uint8Array, start: number, end: number)
 function twoDigits(text: string, at: number): number {
   const a = text.charCodeAt(at) - ZERO;
   const b = text.charCodeAt(at + 1) - ZERO;
-  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  // Written so that NaN (reading past the end of the text) fails too.
+  if (!(a >= 0 && a <= 9 && b >= 0 && b <= 9)) return -1;
   return a * 10 + b;
 }
 

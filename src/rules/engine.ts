@@ -20,9 +20,14 @@ export interface EngineCounters {
   incidents: number;
   incidentsByRule: Record<string, number>;
   evicted: number;
-  /** Events whose time was before the watermark (out of order). */
+  /** Events whose time was before the watermark (out of order); they are still correlated. */
   lateEvents: number;
+  /** Events identical to a recent one (a shipper that retried): counted, not correlated again. */
+  duplicateEvents: number;
 }
+
+/** How many recent relevant events are remembered to spot exact repeats. */
+const RECENT_EVENTS = 4096;
 
 interface OpenGroup {
   readonly rule: AnyRule;
@@ -33,7 +38,7 @@ interface OpenGroup {
 }
 
 export class CorrelationEngine {
-  readonly counters: EngineCounters = { incidents: 0, incidentsByRule: {}, evicted: 0, lateEvents: 0 };
+  readonly counters: EngineCounters = { incidents: 0, incidentsByRule: {}, evicted: 0, lateEvents: 0, duplicateEvents: 0 };
   private readonly rules: readonly AnyRule[];
   private readonly options: EngineOptions;
   private readonly emit: (incident: Incident) => void;
@@ -41,6 +46,8 @@ export class CorrelationEngine {
   private readonly groups: Map<AnyRule, Map<string, OpenGroup>>;
   private openCount = 0;
   private watermark = -Infinity;
+  /** Header texts of recent relevant events; the text holds time (ms), node, thread and message. */
+  private readonly recent = new Set<string>();
 
   constructor(rules: readonly AnyRule[], options: EngineOptions, emit: (incident: Incident) => void) {
     for (const rule of rules) {
@@ -67,6 +74,12 @@ export class CorrelationEngine {
   }
 
   process(event: LogEvent): void {
+    if (this.recent.has(event.text)) {
+      this.counters.duplicateEvents++;
+      return;
+    }
+    this.recent.add(event.text);
+    if (this.recent.size > RECENT_EVENTS) this.recent.delete(this.recent.values().next().value as string);
     if (event.time < this.watermark) this.counters.lateEvents++;
     this.advance(event.time);
     for (const rule of this.rules) {

@@ -3,7 +3,7 @@
  * `nexus-YYYY-MM-DD.log.gz`, or a renamed one), not trusted from the file name.
  */
 import { createReadStream, promises as fs } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { toInputError } from './input-error';
 import type { Input } from './resolve-inputs';
@@ -15,6 +15,8 @@ export interface ReadOptions {
   /** Stream used for `-`. Default process.stdin. */
   stdin?: Readable;
   chunkBytes?: number;
+  /** Stops reading: the iteration then ends quietly, even while waiting on a pipe. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function* readInput(input: Input, options: ReadOptions = {}): Async
     else {
       const gzipped = input.kind === 'file' ? await startsWithGzipMagic(input.name) : input.name.endsWith('.gz');
       if (input.kind === 'file' && !gzipped) {
-        yield* readPlainFile(input.name, chunkBytes);
+        yield* readPlainFile(input.name, chunkBytes, options.signal);
         return;
       }
       const raw = createReadStream(input.name, { highWaterMark: chunkBytes });
@@ -38,9 +40,12 @@ export async function* readInput(input: Input, options: ReadOptions = {}): Async
   } catch (error) {
     throw toInputError(input.name, error);
   }
+  if (options.signal?.aborted) return;
+  if (options.signal !== undefined) addAbortSignal(options.signal, stream);
   try {
     for await (const chunk of stream) yield chunk as Buffer;
   } catch (error) {
+    if (options.signal?.aborted) return; // stopped on request: not an input error
     throw toInputError(input.name, error);
   } finally {
     if (stream !== options.stdin && stream !== process.stdin) stream.destroy();
@@ -48,11 +53,11 @@ export async function* readInput(input: Input, options: ReadOptions = {}): Async
 }
 
 /** A plain file through one reused buffer: no garbage per chunk, flat memory at any size. */
-async function* readPlainFile(name: string, chunkBytes: number): AsyncGenerator<Buffer> {
+async function* readPlainFile(name: string, chunkBytes: number, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
   const handle = await fs.open(name, 'r');
   try {
     const buffer = Buffer.allocUnsafe(chunkBytes);
-    for (;;) {
+    while (signal?.aborted !== true) {
       const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
       if (bytesRead === 0) return;
       yield buffer.subarray(0, bytesRead);

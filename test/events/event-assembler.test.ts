@@ -73,10 +73,16 @@ describe('EventAssembler', () => {
     expect(events.map((e) => e.line)).toEqual([1, 3, 5, 7, 9, 10]);
   });
 
+  it('counts every event, the relevant ones, and lines in no known layout', () => {
+    const text = ['foreign line one', 'foreign line two', H('22,001', 't1', 'Failure'), '\tat a.B(B.java:1)', H('22,002', 't1', 'quiet'), 'continuation'].join('\n');
+    const { counters } = assemble(text, ['Failure']);
+    expect(counters).toEqual({ events: 2, relevantEvents: 1, unparsedLines: 2, truncatedLines: 0 });
+  });
+
   it('counts headers in no known layout instead of failing', () => {
     const { events, counters } = assemble('2025-09-10 01:36:22,001+0000 Failure without brackets\n', ['Failure']);
     expect(events).toEqual([]);
-    expect(counters.unparsedHeaders).toBe(1);
+    expect(counters.unparsedLines).toBe(1);
   });
 
   it('keeps at most maxContinuationLines per event and counts the rest', () => {

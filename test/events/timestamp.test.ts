@@ -31,6 +31,12 @@ describe('parseTimestamp', () => {
     }
   });
 
+  it('rejects a timestamp cut inside its offset (fuzz finding)', () => {
+    expect(parseTimestamp('2026-11-19 00:00:00,533+')).toBeUndefined();
+    expect(parseTimestamp('2026-11-19 00:00:00,533+01')).toBeUndefined();
+    expect(parseTimestamp('2026-11-19 00:00:00,533-00:')).toBeUndefined();
+  });
+
   it('formats incident times as ISO-8601 UTC with milliseconds', () => {
     expect(toIsoUtc(Date.UTC(2025, 8, 10, 1, 36, 22, 7))).toBe('2025-09-10T01:36:22.007Z');
   });
