@@ -68,7 +68,7 @@ describe('faults and load', () => {
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(0);
-    const incidents = parseNdjson(stdout) as Array<{ image: string; closeReason: string }>;
+    const incidents = parseNdjson(stdout) as unknown as Array<{ image: string; closeReason: string }>;
     expect(incidents.map((i) => [i.image, i.closeReason])).toEqual([
       ['done/app', 'matched'],
       ['open/app', 'shutdown'],
