@@ -32,6 +32,7 @@ Output: one incident per failed Docker push: repository, image, tag or digest, m
 layers, user, the request, the log lines used, the likely cause and the fix.
 Fields: docs/incidents.md. Incident times are ISO-8601 UTC.
 
+Ctrl-C or SIGTERM: reading stops, pushes still open are reported (closeReason "shutdown").
 Exit status: 0 when the input was read (with or without incidents),
              2 on bad usage or an input that cannot be read (named on stderr).`;
 

@@ -82,6 +82,16 @@ describe('CLI', () => {
     expect([ndjson.status, ndjson.stdout]).toEqual([0, '']);
   });
 
+  it('--stats prints what was read on stderr, stdout keeps only incidents', () => {
+    const run = runCli(['--stats', 'samples/']);
+    expect(run.status).toBe(0);
+    expect(parseNdjson(run.stdout)).toHaveLength(11);
+    expect(run.stderr).toBe(
+      'nexus-log-analyzer: stats: 65 lines (15780 bytes), 52 events, 33 relevant, 0 unparsed lines, 0 truncated, 0 late, ' +
+        '0 duplicate; 11 incidents (docker-manifest-missing-layers 11), 0 evicted\n',
+    );
+  });
+
   it('--window changes the correlation window', () => {
     expect(parseNdjson(runCli([SEED]).stdout)).toHaveLength(1);
     expect(parseNdjson(runCli(['--window', '1', SEED]).stdout).length).toBeGreaterThan(1);
@@ -90,7 +100,7 @@ describe('CLI', () => {
   it('--help answers with usage, options, examples and exit codes', () => {
     const run = runCli(['--help']);
     expect(run.status).toBe(0);
-    for (const text of ['Usage: nexus-log-analyzer', '--format', '--window', 'Examples:', 'tail -f', 'Exit status']) {
+    for (const text of ['Usage: nexus-log-analyzer', '--format', '--window', '--stats', 'Examples:', 'tail -f', 'SIGTERM', 'Exit status']) {
       expect(run.stdout).toContain(text);
     }
   });

@@ -14,11 +14,11 @@ describe('inputs', () => {
     const fifo = path.join(tempDir(), 'nexus.log');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     const child = spawn(process.execPath, [CLI, fifo], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     await fsp.writeFile(fifo, SEED); // blocks until the CLI opens the FIFO, closes it after writing
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(code).toBe(0);
+    expect(await closed).toBe(0);
     expect(parseNdjson(stdout).map((i) => i.evidence[0]?.source)).toEqual([fifo]);
   });
 
