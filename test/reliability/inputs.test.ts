@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { resolveInputs } from '../../src/source/resolve-inputs';
 import { CLI, parseNdjson, ROOT, runCli, SAMPLES } from '../support/helpers';
 
@@ -44,6 +45,18 @@ describe('inputs', () => {
     }
     await expect(resolveInputs([file])).rejects.toThrow(`${file}: permission denied`);
     access.mockRestore();
+  });
+
+  it('a .gz corrupted in the middle (not just cut short) is named as corrupt; the other files are still read', () => {
+    const dir = tempDir();
+    const gz = gzipSync(Buffer.from(Array.from({ length: 20_000 }, (_, i) => `2025-01-01 10:00:00,000+0000 INFO  [t]  *SYSTEM a.B - line ${i}`).join('\n')));
+    for (let at = 200; at < 260; at++) gz[at] = (gz[at] as number) ^ 0xff;
+    writeFileSync(path.join(dir, 'nexus-2025-01-01.log.gz'), gz);
+    writeFileSync(path.join(dir, 'nexus.log'), SEED);
+    const run = runCli([dir]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/nexus-2025-01-01\.log\.gz: (corrupt gzip data|invalid|incorrect)/);
+    expect(parseNdjson(run.stdout)).toHaveLength(1);
   });
 
   it('a missing file among good ones stops before any output, naming it', () => {
