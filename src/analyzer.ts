@@ -3,10 +3,16 @@
  * timers and no global state. The Transform, `analyzeFiles` and the CLI are thin layers on it,
  * and a log shipper can embed it directly.
  */
-import { EventAssembler, type EventSink } from './events/event-assembler';
+import type { EventSink } from './events/event-assembler';
+import {
+  addCounters,
+  EventExtractor,
+  NO_SOURCE_COUNTERS,
+  type ExtractorOptions,
+  type SourceCounters,
+} from './events/event-extractor';
 import type { LogEvent } from './events/log-event';
 import type { Incident } from './incidents/incident';
-import { LineSplitter } from './lines/line-splitter';
 import { builtinRules } from './rules/builtin/index';
 import { CorrelationEngine } from './rules/engine';
 import type { AnyRule } from './rules/rule';
@@ -57,10 +63,11 @@ export const DEFAULTS = {
 
 const NOTHING: readonly Incident[] = Object.freeze([]);
 
-interface SourceReader {
-  splitter: LineSplitter;
-  assembler: EventAssembler;
-}
+/**
+ * What an extractor hands the rules, in order: an event, or a clock tick (epoch ms).
+ * Workers send these across threads when several files are read at once.
+ */
+export type ExtractedRecord = LogEvent | number;
 
 export class Analyzer {
   private readonly engine: CorrelationEngine;
@@ -69,9 +76,10 @@ export class Analyzer {
   private readonly maxContinuationLines: number;
   private readonly eventSink: EventSink;
   private outbox: Incident[] = [];
-  private reader: SourceReader | null = null;
+  private extractor: EventExtractor | null = null;
   private ended = false;
-  private readonly totals = { lines: 0, bytes: 0, events: 0, relevantEvents: 0, unparsedLines: 0, truncatedLines: 0 };
+  /** Counters of finished sources. */
+  private readonly totals: SourceCounters = { ...NO_SOURCE_COUNTERS };
 
   constructor(options: AnalyzerOptions = {}) {
     const windowMs = options.windowMs ?? DEFAULTS.windowMs;
@@ -101,27 +109,21 @@ export class Analyzer {
   beginSource(name: string): readonly Incident[] {
     this.assertOpen();
     this.finishSource();
-    const assembler = new EventAssembler(this.eventSink, {
-      source: name,
-      maxContinuationLines: this.maxContinuationLines,
-      sampleEvery: DEFAULTS.sampleEvery,
-    });
-    const splitter = new LineSplitter(assembler, { literals: this.literals, maxLineBytes: this.maxLineBytes });
-    this.reader = { splitter, assembler };
+    this.extractor = new EventExtractor(this.eventSink, { ...this.extractorOptions(), source: name });
     return this.take();
   }
 
   /** Raw bytes of the current source, in any chunking. Strings are encoded as UTF-8. */
   write(chunk: Uint8Array | string): readonly Incident[] {
     this.assertOpen();
-    (this.reader as SourceReader).splitter.write(toBuffer(chunk));
+    (this.extractor as EventExtractor).write(toBuffer(chunk));
     return this.take();
   }
 
   /** Exactly one line (its terminator optional), for callers that split lines themselves. */
   writeLine(line: Uint8Array | string): readonly Incident[] {
     this.assertOpen();
-    (this.reader as SourceReader).splitter.writeLine(toBuffer(line));
+    (this.extractor as EventExtractor).writeLine(toBuffer(line));
     return this.take();
   }
 
@@ -131,7 +133,31 @@ export class Analyzer {
    */
   flushPendingEvent(): readonly Incident[] {
     this.assertOpen();
-    (this.reader as SourceReader).assembler.flush();
+    (this.extractor as EventExtractor).flushPendingEvent();
+    return this.take();
+  }
+
+  /** How a source must be read for this analyzer's rules: for extractors running elsewhere (workers). */
+  extractorOptions(): Omit<ExtractorOptions, 'source'> {
+    return {
+      literals: this.literals,
+      maxLineBytes: this.maxLineBytes,
+      maxContinuationLines: this.maxContinuationLines,
+      sampleEvery: DEFAULTS.sampleEvery,
+    };
+  }
+
+  /**
+   * Events and ticks extracted elsewhere (a worker thread reading a file), in source order,
+   * with that source's counters once it is done. Gives the same incidents as writing the bytes.
+   */
+  ingest(records: readonly ExtractedRecord[], finishedSourceCounters?: Readonly<SourceCounters>): readonly Incident[] {
+    this.assertOpen();
+    for (const record of records) {
+      if (typeof record === 'number') this.engine.advance(record);
+      else this.engine.process(record);
+    }
+    if (finishedSourceCounters !== undefined) addCounters(this.totals, finishedSourceCounters);
     return this.take();
   }
 
@@ -153,15 +179,11 @@ export class Analyzer {
   }
 
   get stats(): AnalyzerStats {
-    const current = this.reader;
+    const sources = { ...this.totals };
+    if (this.extractor !== null) addCounters(sources, this.extractor.counters);
     const engine = this.engine.counters;
     return {
-      lines: this.totals.lines + (current?.splitter.lineCount ?? 0),
-      bytes: this.totals.bytes + (current?.splitter.byteCount ?? 0),
-      events: this.totals.events + (current?.assembler.counters.events ?? 0),
-      relevantEvents: this.totals.relevantEvents + (current?.assembler.counters.relevantEvents ?? 0),
-      unparsedLines: this.totals.unparsedLines + (current?.assembler.counters.unparsedLines ?? 0),
-      truncatedLines: this.totals.truncatedLines + (current?.assembler.counters.truncatedLines ?? 0),
+      ...sources,
       incidents: engine.incidents,
       incidentsByRule: { ...engine.incidentsByRule },
       openGroups: this.engine.openGroups,
@@ -180,18 +202,11 @@ export class Analyzer {
   }
 
   private finishSource(): void {
-    const reader = this.reader;
-    if (reader === null) return;
-    reader.splitter.end();
-    reader.assembler.flush();
-    this.totals.lines += reader.splitter.lineCount;
-    this.totals.bytes += reader.splitter.byteCount;
-    const counters = reader.assembler.counters;
-    this.totals.events += counters.events;
-    this.totals.relevantEvents += counters.relevantEvents;
-    this.totals.unparsedLines += counters.unparsedLines;
-    this.totals.truncatedLines += counters.truncatedLines;
-    this.reader = null;
+    const extractor = this.extractor;
+    if (extractor === null) return;
+    extractor.end();
+    addCounters(this.totals, extractor.counters);
+    this.extractor = null;
   }
 
   private take(): readonly Incident[] {

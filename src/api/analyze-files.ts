@@ -1,14 +1,18 @@
 /**
  * `analyzeFiles(patterns)`: resolve inputs, read them in log-time order (rotated days
  * first, .gz transparently) through one Analyzer, and yield incidents as they close.
+ * Several files are read on worker threads at once; the rules still see them in order,
+ * so the incidents are the same as reading them one by one.
  */
+import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Analyzer, type AnalyzerOptions } from '../analyzer';
 import type { Incident } from '../incidents/incident';
 import type { InputError } from '../source/input-error';
 import { orderInputs } from '../source/order-inputs';
-import { readInput } from '../source/read-input';
-import { resolveInputs } from '../source/resolve-inputs';
+import { defaultJobs, extractInParallel, WORKER_SCRIPT } from '../source/parallel/parallel-extraction';
+import { readInput, startsWithGzipMagic } from '../source/read-input';
+import { resolveInputs, type Input } from '../source/resolve-inputs';
 
 export interface AnalyzeFilesOptions extends AnalyzerOptions {
   /**
@@ -27,6 +31,13 @@ export interface AnalyzeFilesOptions extends AnalyzerOptions {
    * `shutdown`, and the iteration ends normally.
    */
   signal?: AbortSignal;
+  /**
+   * Files read at once on worker threads. Default: one per core for plain files when there
+   * are at least two, and gzip files in turn (their inflating already runs on libuv's
+   * threads; docs/performance.md). A number forces it for every file; 1 reads all in turn.
+   * The incidents are the same either way.
+   */
+  jobs?: number;
 }
 
 /**
@@ -40,23 +51,69 @@ export async function* analyzeFiles(
   const inputs = await orderInputs(await resolveInputs(typeof patterns === 'string' ? [patterns] : patterns));
   const analyzer = new Analyzer(options);
   options.analyzer?.(analyzer);
+  const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
+  const parallel = jobs > 1 && inputs.length > 1 && existsSync(WORKER_SCRIPT) && (await worthWorkers(inputs, options.jobs !== undefined));
+  const failed = (error: InputError): boolean => {
+    if (options.signal?.aborted) return false; // stopped on request: not an input error
+    if (options.onInputError === undefined) return true;
+    options.onInputError(error);
+    return false;
+  };
+
+  const sources = parallel ? readInParallel(analyzer, inputs, jobs, options) : readInTurn(analyzer, inputs, options);
+  for await (const step of sources) {
+    if (step.error !== undefined && failed(step.error)) {
+      yield* analyzer.end(); // nothing found so far is lost
+      throw step.error;
+    }
+    yield* step.incidents;
+  }
+  yield* options.signal?.aborted ? analyzer.shutdown() : analyzer.end();
+}
+
+/** Workers read files only (not pipes), and by default only when two or more are plain text. */
+async function worthWorkers(inputs: readonly Input[], forced: boolean): Promise<boolean> {
+  if (!inputs.every((input) => input.kind === 'file')) return false;
+  if (forced) return true;
+  const gzipped = await Promise.all(inputs.map((input) => startsWithGzipMagic(input.name).catch(() => true)));
+  return gzipped.filter((isGzip) => !isGzip).length >= 2;
+}
+
+/** Incidents closed by a piece of input, or the error that ended an input. */
+interface Step {
+  incidents: readonly Incident[];
+  error?: InputError;
+}
+
+async function* readInTurn(analyzer: Analyzer, inputs: readonly Input[], options: AnalyzeFilesOptions): AsyncGenerator<Step> {
   const readOptions = {
     ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
   for (const input of inputs) {
-    if (options.signal?.aborted) break;
+    if (options.signal?.aborted) return;
     options.onInput?.(input.name);
-    yield* analyzer.beginSource(input.name);
+    yield { incidents: analyzer.beginSource(input.name) };
     try {
-      for await (const chunk of readInput(input, readOptions)) yield* analyzer.write(chunk);
+      for await (const chunk of readInput(input, readOptions)) yield { incidents: analyzer.write(chunk) };
     } catch (error) {
-      if (options.onInputError === undefined) {
-        yield* analyzer.end(); // nothing found so far is lost
-        throw error;
-      }
-      options.onInputError(error as InputError);
+      yield { incidents: [], error: error as InputError };
     }
   }
-  yield* options.signal?.aborted ? analyzer.shutdown() : analyzer.end();
+}
+
+async function* readInParallel(analyzer: Analyzer, inputs: readonly Input[], jobs: number, options: AnalyzeFilesOptions): AsyncGenerator<Step> {
+  const extraction = extractInParallel(inputs, analyzer.extractorOptions(), jobs, options.signal);
+  try {
+    for (const file of extraction.files) {
+      if (options.signal?.aborted) return;
+      options.onInput?.(file.input.name);
+      yield { incidents: analyzer.beginSource(file.input.name) };
+      for await (const records of file.records) yield { incidents: analyzer.ingest(records) };
+      const outcome = await file.outcome;
+      yield { incidents: analyzer.ingest([], outcome.counters), ...(outcome.error === null ? {} : { error: outcome.error }) };
+    }
+  } finally {
+    extraction.close(); // also when the consumer stops early: idle workers would keep the process alive
+  }
 }

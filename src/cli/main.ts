@@ -76,6 +76,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       windowMs: options.windowMs,
       maxOpenGroups: options.maxOpenGroups,
       maxLineBytes: options.maxLineBytes,
+      ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
       analyzer: (created) => (analyzer = created),
       onInput: (name) => log.debug({ input: name }, `reading ${name}`),
       onInputError: (error) => {

@@ -17,6 +17,8 @@ export interface CliOptions {
   logFormat: LogFormat;
   /** Print counts (lines, events, unparsed lines, incidents by rule...) on stderr at the end. */
   stats: boolean;
+  /** Files read at once on worker threads; undefined: one per core. */
+  jobs: number | undefined;
 }
 
 const EXAMPLES = `
@@ -66,6 +68,11 @@ export function buildProgram(version: string): Command {
     .option('--max-line-bytes <n>', 'bytes kept of an over-long line', positiveInteger('--max-line-bytes'), DEFAULTS.maxLineBytes)
     .option('--color', 'colour pretty output even when not on a terminal')
     .option('--no-color', 'never colour output (NO_COLOR is honoured too)')
+    .option(
+      '-j, --jobs <n>',
+      'files read at once on worker threads (default: one per core for 2+ plain files, .gz in turn; 1: all in turn)',
+      positiveInteger('--jobs'),
+    )
     .option('--stats', 'print counts on stderr at the end: lines, events, unparsed lines, incidents by rule')
     .addOption(new Option('--log-format <format>', 'format of messages on stderr').choices(['human', 'json']).default('human'))
     .version(version, '-V, --version', 'print the version')
@@ -87,6 +94,7 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     color?: boolean;
     logFormat: LogFormat;
     stats?: boolean;
+    jobs?: number;
   }>();
   return {
     paths: program.args,
@@ -97,5 +105,6 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     color: raw.color,
     logFormat: raw.logFormat,
     stats: raw.stats === true,
+    jobs: raw.jobs,
   };
 }

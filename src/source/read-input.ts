@@ -74,7 +74,8 @@ function gunzipOf(raw: Readable, chunkBytes: number): Readable {
   return raw.pipe(gunzip);
 }
 
-async function startsWithGzipMagic(name: string): Promise<boolean> {
+/** True when the file starts with the gzip magic bytes. */
+export async function startsWithGzipMagic(name: string): Promise<boolean> {
   const handle = await fs.open(name, 'r');
   try {
     const magic = Buffer.alloc(2);

@@ -1,0 +1,87 @@
+/**
+ * One source's bytes -> its relevant events and clock ticks: the line splitter and the event
+ * assembler together. Used inline by the Analyzer, and inside worker threads when several
+ * files are read at once (the rules then run on the main thread, in file order).
+ */
+import { LineSplitter } from '../lines/line-splitter';
+import { EventAssembler, type EventSink } from './event-assembler';
+
+export interface ExtractorOptions {
+  source: string;
+  literals: readonly string[];
+  maxLineBytes: number;
+  maxContinuationLines: number;
+  sampleEvery: number;
+}
+
+export interface SourceCounters {
+  lines: number;
+  bytes: number;
+  events: number;
+  relevantEvents: number;
+  unparsedLines: number;
+  truncatedLines: number;
+}
+
+export const NO_SOURCE_COUNTERS: Readonly<SourceCounters> = Object.freeze({
+  lines: 0,
+  bytes: 0,
+  events: 0,
+  relevantEvents: 0,
+  unparsedLines: 0,
+  truncatedLines: 0,
+});
+
+export function addCounters(into: SourceCounters, from: Readonly<SourceCounters>): void {
+  into.lines += from.lines;
+  into.bytes += from.bytes;
+  into.events += from.events;
+  into.relevantEvents += from.relevantEvents;
+  into.unparsedLines += from.unparsedLines;
+  into.truncatedLines += from.truncatedLines;
+}
+
+export class EventExtractor {
+  private readonly splitter: LineSplitter;
+  private readonly assembler: EventAssembler;
+
+  constructor(sink: EventSink, options: ExtractorOptions) {
+    this.assembler = new EventAssembler(sink, {
+      source: options.source,
+      maxContinuationLines: options.maxContinuationLines,
+      sampleEvery: options.sampleEvery,
+    });
+    this.splitter = new LineSplitter(this.assembler, { literals: options.literals, maxLineBytes: options.maxLineBytes });
+  }
+
+  write(chunk: Buffer): void {
+    this.splitter.write(chunk);
+  }
+
+  writeLine(line: Buffer): void {
+    this.splitter.writeLine(line);
+  }
+
+  /** The event in progress is complete (a stream went quiet). */
+  flushPendingEvent(): void {
+    this.assembler.flush();
+  }
+
+  /** End of this source: the last line and the last event are finished. */
+  end(): void {
+    this.splitter.end();
+    this.assembler.flush();
+  }
+
+  get counters(): SourceCounters {
+    const assembler = this.assembler.counters;
+    return {
+      lines: this.splitter.lineCount,
+      bytes: this.splitter.byteCount,
+      events: assembler.events,
+      relevantEvents: assembler.relevantEvents,
+      unparsedLines: assembler.unparsedLines,
+      truncatedLines: assembler.truncatedLines,
+    };
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Worker thread of the reading pool: takes one file at a time (gzip or plain), extracts its
+ * relevant events and clock ticks, and posts them in order in batches, then `done` or
+ * `failed`. The rules run on the main thread.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { ExtractedRecord } from '../../analyzer';
+import { EventExtractor } from '../../events/event-extractor';
+import type { InputError } from '../input-error';
+import { readInput } from '../read-input';
+import type { ExtractJob, WorkerMessage } from './messages';
+
+/** Records per message: few enough to keep memory flat, many enough to make messages rare. */
+const BATCH = 512;
+
+async function extract(job: ExtractJob, post: (message: WorkerMessage) => void): Promise<void> {
+  let batch: ExtractedRecord[] = [];
+  const push = (record: ExtractedRecord): void => {
+    batch.push(record);
+    if (batch.length >= BATCH) {
+      post({ type: 'records', records: batch });
+      batch = [];
+    }
+  };
+  const extractor = new EventExtractor({ event: push, tick: push }, { ...job.extractor, source: job.input.name });
+  let failure: InputError | null = null;
+  try {
+    for await (const chunk of readInput(job.input)) extractor.write(chunk);
+  } catch (error) {
+    failure = error as InputError; // what was read before the damage still counts
+  }
+  extractor.end();
+  if (batch.length > 0) post({ type: 'records', records: batch });
+  if (failure === null) post({ type: 'done', counters: extractor.counters });
+  else {
+    const code = (failure.cause as { code?: string } | undefined)?.code;
+    post({ type: 'failed', counters: extractor.counters, code, message: failure.message });
+  }
+}
+
+const port = parentPort;
+if (port === null) throw new Error('extract-worker must run as a worker thread');
+// One file at a time: the pool sends the next job only after `done` or `failed`.
+port.on('message', (job: ExtractJob) => void extract(job, (message) => port.postMessage(message)));
