@@ -52,17 +52,27 @@ export async function* readInput(input: Input, options: ReadOptions = {}): Async
   }
 }
 
-/** A plain file through one reused buffer: no garbage per chunk, flat memory at any size. */
+/**
+ * A plain file through two reused buffers: the next read is in flight while the caller
+ * works on the current chunk (no idle wait per chunk), and no garbage per chunk, so memory
+ * stays flat at any size. A yielded chunk is valid until the next one is asked for.
+ */
 async function* readPlainFile(name: string, chunkBytes: number, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
   const handle = await fs.open(name, 'r');
+  let filling = Buffer.allocUnsafe(chunkBytes);
+  let spare = Buffer.allocUnsafe(chunkBytes);
+  let reading = handle.read(filling, 0, chunkBytes, null);
   try {
-    const buffer = Buffer.allocUnsafe(chunkBytes);
     while (signal?.aborted !== true) {
-      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
+      const { bytesRead } = await reading;
       if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
+      const chunk = filling.subarray(0, bytesRead);
+      [filling, spare] = [spare, filling];
+      reading = handle.read(filling, 0, chunkBytes, null);
+      yield chunk;
     }
   } finally {
+    await reading.catch(() => undefined); // never close under a read in flight
     await handle.close();
   }
 }
