@@ -2,7 +2,8 @@
  * nexus-log-analyzer: Sonatype Nexus Repository logs in, structured incidents out.
  * The whole public API; see docs/api.md.
  */
-export { Analyzer, DEFAULTS, type AnalyzerOptions, type AnalyzerStats } from './analyzer';
+export { Analyzer, DEFAULTS, type AnalyzerOptions, type AnalyzerStats, type ExtractedRecord } from './analyzer';
+export type { ExtractorOptions, SourceCounters } from './events/event-extractor';
 export type { LogEvent } from './events/log-event';
 export type { CloseReason, Diagnosis, Evidence, Incident, Reference, Severity } from './incidents/incident';
 export { INCIDENT_SCHEMA_VERSION } from './incidents/incident';
