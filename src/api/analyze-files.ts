@@ -13,6 +13,7 @@ import { orderInputs } from '../source/order-inputs';
 import { defaultJobs, extractInParallel, WORKER_SCRIPT } from '../source/parallel/parallel-extraction';
 import { readInput, startsWithGzipMagic } from '../source/read-input';
 import { resolveInputs, type Input } from '../source/resolve-inputs';
+import { fileOutsideRange, inRange, type TimeRange } from '../source/time-range';
 
 export interface AnalyzeFilesOptions extends AnalyzerOptions {
   /**
@@ -20,6 +21,8 @@ export interface AnalyzeFilesOptions extends AnalyzerOptions {
    * the next input. Without it, the incidents found so far are yielded and the error is thrown.
    */
   onInputError?: (error: InputError) => void;
+  /** Called once inputs are resolved and ordered, with their names, before any is read. */
+  onInputs?: (names: readonly string[]) => void;
   /** Called before each input is read, with its name (for progress or logging). */
   onInput?: (name: string) => void;
   /** Stream read for `-`. Default process.stdin. */
@@ -38,6 +41,10 @@ export interface AnalyzeFilesOptions extends AnalyzerOptions {
    * The incidents are the same either way.
    */
   jobs?: number;
+  /** Only incidents that began at or after this time (epoch ms or Date); earlier rotated days are not read. */
+  since?: number | Date;
+  /** Only incidents that began before this time (epoch ms or Date); later rotated days are not read. */
+  until?: number | Date;
 }
 
 /**
@@ -48,7 +55,11 @@ export async function* analyzeFiles(
   patterns: string | readonly string[],
   options: AnalyzeFilesOptions = {},
 ): AsyncGenerator<Incident, void, undefined> {
-  const inputs = await orderInputs(await resolveInputs(typeof patterns === 'string' ? [patterns] : patterns));
+  const range: TimeRange = { since: epochOf(options.since), until: epochOf(options.until) };
+  const inputs = (await orderInputs(await resolveInputs(typeof patterns === 'string' ? [patterns] : patterns))).filter(
+    (input) => !fileOutsideRange(input.name, range),
+  );
+  options.onInputs?.(inputs.map((input) => input.name));
   const analyzer = new Analyzer(options);
   options.analyzer?.(analyzer);
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
@@ -60,15 +71,21 @@ export async function* analyzeFiles(
     return false;
   };
 
+  const within = (incidents: readonly Incident[]): readonly Incident[] =>
+    range.since === undefined && range.until === undefined ? incidents : incidents.filter((i) => inRange(Date.parse(i.firstSeen), range));
   const sources = parallel ? readInParallel(analyzer, inputs, jobs, options) : readInTurn(analyzer, inputs, options);
   for await (const step of sources) {
     if (step.error !== undefined && failed(step.error)) {
-      yield* analyzer.end(); // nothing found so far is lost
+      yield* within(analyzer.end()); // nothing found so far is lost
       throw step.error;
     }
-    yield* step.incidents;
+    yield* within(step.incidents);
   }
-  yield* options.signal?.aborted ? analyzer.shutdown() : analyzer.end();
+  yield* within(options.signal?.aborted ? analyzer.shutdown() : analyzer.end());
+}
+
+function epochOf(time: number | Date | undefined): number | undefined {
+  return time instanceof Date ? time.getTime() : time;
 }
 
 /** Workers read files only (not pipes), and by default only when two or more are plain text. */

@@ -1,24 +1,29 @@
 /**
- * The CLI: options -> analyzeFiles -> formatted incidents on stdout. Thin wiring; the
- * analysis itself is the library's.
+ * The CLI: options -> analyzeFiles -> formatted incidents on stdout, plus the optional
+ * summary, HTML report, progress line and stats. Thin wiring; the analysis is the library's.
  */
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { CommanderError } from 'commander';
 import type { Logger } from 'pino';
 import type { Analyzer } from '../analyzer';
 import { analyzeFiles } from '../api/analyze-files';
-import type { Incident } from '../incidents/incident';
+import { atLeast, type Incident } from '../incidents/incident';
+import { HtmlReport } from '../outputs/html-report';
 import { formatNdjson } from '../outputs/ndjson';
 import { formatPretty } from '../outputs/pretty';
+import { ProgressLine } from '../outputs/progress';
+import { SummaryCollector } from '../outputs/summary';
 import { InputError } from '../source/input-error';
 import { STDIN } from '../source/resolve-inputs';
+import { findDefaultLogFolder } from './default-input';
 import { createDiagnostics } from './diagnostics';
 import { parseOptions, type CliOptions } from './options';
 
 export const EXIT_OK = 0;
+export const EXIT_FAIL_ON = 1;
 export const EXIT_USAGE_OR_INPUT = 2;
 
 function packageVersion(): string {
@@ -39,7 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
 
-  const log = createDiagnostics(options.logFormat, process.stderr);
+  const log = createDiagnostics(options.logFormat, process.stderr, options.quiet ? 'warn' : 'info');
   const stdout = process.stdout;
   stdout.on('error', (error: NodeJS.ErrnoException) => {
     // The reader went away (`| head`): nothing more to say, and not a failure.
@@ -48,17 +53,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.exit(EXIT_USAGE_OR_INPUT);
   });
 
-  const paths = options.paths.length === 0 ? [STDIN] : options.paths;
-  if (options.paths.length === 0 && process.stdin.isTTY) {
-    log.error('no input: give a nexus.log file, a log directory or a glob, or pipe a log into stdin (see --help)');
-    return EXIT_USAGE_OR_INPUT;
-  }
+  const paths = inputPaths(options, log);
+  if (paths === undefined) return EXIT_USAGE_OR_INPUT;
 
   const format = options.format ?? (stdout.isTTY ? 'pretty' : 'ndjson');
   const color = options.color ?? (stdout.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== ''));
   // A terminal that reports no size (0 columns, e.g. a bare pty) gets the classic 80.
   const width = stdout.columns !== undefined && stdout.columns >= 40 ? Math.min(stdout.columns, 120) : 80;
   const render = format === 'ndjson' ? formatNdjson : (incident: Incident): string => formatPretty(incident, { color, width });
+  const summary = options.summary ? new SummaryCollector() : null;
+  const report = options.report === undefined ? null : new HtmlReport();
 
   // SIGINT/SIGTERM: stop reading, report every open group (closeReason "shutdown"), exit 0.
   // A second signal finds no handler and ends the process at once.
@@ -67,9 +71,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  let inputs: readonly string[] = [];
+  const inputsRead: string[] = [];
   let failedInputs = 0;
   let analyzer: Analyzer | undefined;
   let count = 0;
+  let failOnHit = false;
+  const progress = createProgress(options, paths, () => ({ analyzer, inputs, inputsRead: inputsRead.length, count }));
   try {
     const incidents = analyzeFiles(paths, {
       signal: stop.signal,
@@ -77,15 +85,29 @@ export async function main(argv: readonly string[]): Promise<number> {
       maxOpenGroups: options.maxOpenGroups,
       maxLineBytes: options.maxLineBytes,
       ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
-      analyzer: (created) => (analyzer = created),
-      onInput: (name) => log.debug({ input: name }, `reading ${name}`),
+      ...(options.since === undefined ? {} : { since: options.since }),
+      ...(options.until === undefined ? {} : { until: options.until }),
+      onInputs: (names) => (inputs = names),
+      analyzer: (created) => {
+        analyzer = created;
+        progress?.start();
+      },
+      onInput: (name) => {
+        inputsRead.push(name);
+        log.debug({ input: name }, `reading ${name}`);
+      },
       onInputError: (error) => {
         failedInputs++;
+        progress?.stop();
         log.error({ input: error.input }, error.message);
       },
     });
     for await (const incident of incidents) {
       count++;
+      if (options.failOn !== undefined && atLeast(incident.severity, options.failOn)) failOnHit = true;
+      summary?.add(incident);
+      report?.add(incident);
+      if (stdout.isTTY === true) progress?.clear(); // same terminal: keep the line out of the block
       await writeOut(stdout, render(incident));
     }
   } catch (error) {
@@ -95,16 +117,91 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     throw error;
   } finally {
+    progress?.stop();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
 
   if (analyzer !== undefined) reportStats(analyzer, options, log);
+  const stats = analyzer?.stats;
   if (format === 'pretty') {
-    const lines = analyzer?.stats.lines ?? 0;
+    const lines = stats?.lines ?? 0;
     await writeOut(stdout, `${count === 0 ? 'No incidents' : count === 1 ? '1 incident' : `${count} incidents`} in ${lines} lines.\n`);
   }
-  return failedInputs > 0 ? EXIT_USAGE_OR_INPUT : EXIT_OK;
+  if (summary !== null && stats !== undefined) {
+    const text = summary.format({ stats, inputs: inputsRead.length, width });
+    // stdout stays one JSON object per line in ndjson format: the table goes to stderr then.
+    if (format === 'pretty') await writeOut(stdout, `\n${text}`);
+    else process.stderr.write(text);
+  }
+  if (report !== null && stats !== undefined && options.report !== undefined) {
+    try {
+      writeFileSync(options.report, report.render({ stats, inputs: inputsRead, generatedAt: new Date() }));
+      log.info(`report written to ${options.report}`);
+    } catch (error) {
+      log.error(`${options.report}: cannot write the report: ${(error as Error).message}`);
+      return EXIT_USAGE_OR_INPUT;
+    }
+  }
+  if (failedInputs > 0) return EXIT_USAGE_OR_INPUT;
+  return failOnHit ? EXIT_FAIL_ON : EXIT_OK;
+}
+
+/**
+ * The paths to read. With none given: stdin when something is piped in; on a terminal, the
+ * usual Nexus log folder, or a short help and undefined when there is none.
+ */
+function inputPaths(options: CliOptions, log: Logger): string[] | undefined {
+  if (options.paths.length > 0) return options.paths;
+  if (!process.stdin.isTTY) return [STDIN];
+  const folder = findDefaultLogFolder();
+  if (folder === undefined) {
+    log.error(
+      'no input: give a nexus.log file, a log directory or a glob, or pipe a log into stdin. ' +
+        'No log folder found at $NEXUS_DATA/log, /nexus-data/log or ./sonatype-work/nexus3/log (see --help)',
+    );
+    return undefined;
+  }
+  log.info(`no path given: reading ${folder}`);
+  return [folder];
+}
+
+interface ProgressState {
+  analyzer: Analyzer | undefined;
+  inputs: readonly string[];
+  inputsRead: number;
+  count: number;
+}
+
+/** A progress line on a terminal's stderr when files are read (not for pipes, not with --quiet). */
+function createProgress(options: CliOptions, paths: readonly string[], state: () => ProgressState): ProgressLine | null {
+  if (options.quiet || process.stderr.isTTY !== true || paths.includes(STDIN)) return null;
+  let sizes: { total: number; gzip: boolean } | null = null;
+  const measure = (inputs: readonly string[]): { total: number; gzip: boolean } => {
+    let total = 0;
+    for (const name of inputs) {
+      try {
+        total += statSync(name).size;
+      } catch {
+        // a file that vanished is reported by the reader
+      }
+    }
+    return { total, gzip: inputs.some((name) => name.endsWith('.gz')) };
+  };
+  return new ProgressLine(process.stderr, {
+    fraction: () => {
+      const { analyzer, inputs, inputsRead } = state();
+      if (inputs.length === 0) return 0;
+      sizes ??= measure(inputs);
+      // Compressed sizes do not compare with bytes read: count finished files instead.
+      if (sizes.gzip || sizes.total === 0) return Math.max(0, inputsRead - 1) / inputs.length;
+      return (analyzer?.stats.bytes ?? 0) / sizes.total;
+    },
+    readBytes: () => state().analyzer?.stats.bytes ?? 0,
+    inputsDone: () => Math.max(0, state().inputsRead - 1),
+    inputs: () => state().inputs.length,
+    incidents: () => state().count,
+  });
 }
 
 function reportStats(analyzer: Analyzer, options: CliOptions, log: Logger): void {

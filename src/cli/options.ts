@@ -1,7 +1,9 @@
 /** Command-line options: parsing, validation and --help text. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS } from '../analyzer';
+import { SEVERITIES, type Severity } from '../incidents/incident';
 import type { LogFormat } from './diagnostics';
+import { parseTimeOption } from './time-option';
 
 export type OutputFormat = 'pretty' | 'ndjson';
 
@@ -19,13 +21,29 @@ export interface CliOptions {
   stats: boolean;
   /** Files read at once on worker threads; undefined: one per core. */
   jobs: number | undefined;
+  /** Only incidents that began in [since, until), epoch ms. */
+  since: number | undefined;
+  until: number | undefined;
+  /** Exit 1 when an incident at or above this severity was found. */
+  failOn: Severity | undefined;
+  /** A table of incidents by rule, repository, image, recurrence and user after the run. */
+  summary: boolean;
+  /** Write a self-contained HTML report to this file. */
+  report: string | undefined;
+  /** No progress bar, no informational messages. */
+  quiet: boolean;
 }
 
 const EXAMPLES = `
 Examples:
+  nexus-log-analyzer                                  # no path on a terminal: the usual Nexus log folder
   nexus-log-analyzer /nexus-data/log/nexus.log
   nexus-log-analyzer /nexus-data/log                  # nexus.log and its rotated nexus-*.log.gz
   nexus-log-analyzer 'log/nexus-2025-09-*.log.gz'     # quote globs: they are expanded here
+  nexus-log-analyzer --since yesterday --summary /nexus-data/log
+  nexus-log-analyzer --since 2h --until 30m log/      # durations back from now
+  nexus-log-analyzer --report report.html log/        # one self-contained HTML page
+  nexus-log-analyzer --fail-on error -q log/ >/dev/null || alert   # cron, CI
   tail -f /nexus-data/log/nexus.log | nexus-log-analyzer --format pretty
   docker logs nexus 2>&1 | nexus-log-analyzer
   nexus-log-analyzer --format ndjson log/ | jq -r '.summary'
@@ -36,7 +54,16 @@ Fields: docs/incidents.md. Incident times are ISO-8601 UTC.
 
 Ctrl-C or SIGTERM: reading stops, pushes still open are reported (closeReason "shutdown").
 Exit status: 0 when the input was read (with or without incidents),
+             1 with --fail-on when an incident at or above that severity was found,
              2 on bad usage or an input that cannot be read (named on stderr).`;
+
+function timeValue(value: string): number {
+  try {
+    return parseTimeOption(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
 
 function positiveInteger(name: string): (value: string) => number {
   return (value) => {
@@ -51,7 +78,7 @@ export function buildProgram(version: string): Command {
   return new Command()
     .name('nexus-log-analyzer')
     .description('Find failed Docker pushes in Sonatype Nexus Repository logs and explain why they failed.')
-    .argument('[paths...]', 'log files, directories, glob patterns, or - for stdin (default: stdin)')
+    .argument('[paths...]', 'log files, directories, glob patterns, or - for stdin (default: stdin when piped, else the usual Nexus log folder)')
     .addOption(
       new Option('-f, --format <format>', 'output format (default: pretty on a terminal, ndjson otherwise)').choices([
         'pretty',
@@ -73,6 +100,12 @@ export function buildProgram(version: string): Command {
       'files read at once on worker threads (default: one per core for 2+ plain files, .gz in turn; 1: all in turn)',
       positiveInteger('--jobs'),
     )
+    .option('--since <time>', 'only incidents that began at or after this time: ISO date/time, today, yesterday, or 2h, 3d (ago)', timeValue)
+    .option('--until <time>', 'only incidents that began before this time (same forms)', timeValue)
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when an incident at or above this severity is found').choices([...SEVERITIES]))
+    .option('--summary', 'after the incidents, a table by rule, repository, image, recurrence and user')
+    .option('--report <file.html>', 'also write a self-contained HTML report (timeline, sortable table, evidence)')
+    .option('-q, --quiet', 'no progress bar and no informational messages on stderr')
     .option('--stats', 'print counts on stderr at the end: lines, events, unparsed lines, incidents by rule')
     .addOption(new Option('--log-format <format>', 'format of messages on stderr').choices(['human', 'json']).default('human'))
     .version(version, '-V, --version', 'print the version')
@@ -95,6 +128,12 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     logFormat: LogFormat;
     stats?: boolean;
     jobs?: number;
+    since?: number;
+    until?: number;
+    failOn?: Severity;
+    summary?: boolean;
+    report?: string;
+    quiet?: boolean;
   }>();
   return {
     paths: program.args,
@@ -106,5 +145,11 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     logFormat: raw.logFormat,
     stats: raw.stats === true,
     jobs: raw.jobs,
+    since: raw.since,
+    until: raw.until,
+    failOn: raw.failOn,
+    summary: raw.summary === true,
+    report: raw.report,
+    quiet: raw.quiet === true,
   };
 }

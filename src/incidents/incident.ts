@@ -3,7 +3,14 @@
 /** Bumped when a field changes meaning or disappears. */
 export const INCIDENT_SCHEMA_VERSION = 1;
 
-export type Severity = 'critical' | 'error' | 'warning' | 'info';
+/** From the most to the least severe. */
+export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** True when `severity` is `threshold` or more severe. */
+export function atLeast(severity: Severity, threshold: Severity): boolean {
+  return SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(threshold);
+}
 
 /**
  * Why an incident was closed:

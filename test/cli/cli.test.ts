@@ -61,10 +61,13 @@ describe('CLI', () => {
   it('defaults to pretty, coloured output on a terminal (a real pty), NDJSON in a pipe', () => {
     const pty = spawnSync('script', ['-qec', `node "${CLI}" ${SEED}`, '/dev/null'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '' } });
     expect(pty.status).toBe(0);
-    expect(pty.stdout).toContain('\u001b[');
+    const COLOUR = /\u001b\[[0-9;]*m/; // SGR colour codes (the progress line on stderr uses others)
+    expect(pty.stdout).toMatch(COLOUR);
     expect(pty.stdout).toContain('1 incident in 10 lines.');
+    // The progress line is erased before each incident block, never written into one.
+    expect(pty.stdout).toMatch(/\r\u001b\[K(\u001b\[[0-9;]*m)?x/);
     const noColor = spawnSync('script', ['-qec', `node "${CLI}" ${SEED}`, '/dev/null'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    expect(noColor.stdout).not.toContain('\u001b[');
+    expect(noColor.stdout).not.toMatch(COLOUR);
     expect(noColor.stdout).toContain('Docker push of');
     expect(parseNdjson(runCli([SEED]).stdout)).toHaveLength(1);
   });

@@ -1,0 +1,33 @@
+/**
+ * `--since` / `--until` values, parsed with date-fns (user-facing dates; never per line):
+ * ISO dates and times, `yesterday`, `today`, `now`, and durations back from now (`90m`, `2h`,
+ * `3d`, `1w`). Times without an offset are local, as an operator types them.
+ */
+import { isValid, parseISO, startOfToday, startOfYesterday, sub } from 'date-fns';
+
+const DURATION = /^(\d+)\s*(s|m|min|h|d|w)$/i;
+const UNITS: Record<string, 'seconds' | 'minutes' | 'hours' | 'days' | 'weeks'> = {
+  s: 'seconds',
+  m: 'minutes',
+  min: 'minutes',
+  h: 'hours',
+  d: 'days',
+  w: 'weeks',
+};
+
+/** Epoch ms for a --since/--until value; throws an Error with a clear message when unreadable. */
+export function parseTimeOption(value: string, now: Date = new Date()): number {
+  const text = value.trim();
+  const lower = text.toLowerCase();
+  if (lower === 'now') return now.getTime();
+  if (lower === 'today') return startOfToday().getTime();
+  if (lower === 'yesterday') return startOfYesterday().getTime();
+  const duration = DURATION.exec(text);
+  if (duration !== null) {
+    const unit = UNITS[(duration[2] as string).toLowerCase()] as string;
+    return sub(now, { [unit]: Number(duration[1]) }).getTime();
+  }
+  const date = parseISO(text.replace(' ', 'T'));
+  if (isValid(date)) return date.getTime();
+  throw new Error(`'${value}' is not a time: use an ISO date or time (2025-09-10, 2025-09-10T01:30), today, yesterday, or a duration such as 2h or 3d`);
+}

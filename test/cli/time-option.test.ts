@@ -1,0 +1,49 @@
+import { parseTimeOption } from '../../src/cli/time-option';
+import { fileOutsideRange, inRange } from '../../src/source/time-range';
+
+describe('--since / --until values', () => {
+  const now = new Date('2026-11-22T12:00:00Z');
+
+  it('reads durations back from now', () => {
+    expect(parseTimeOption('2h', now)).toBe(Date.parse('2026-11-22T10:00:00Z'));
+    expect(parseTimeOption('3d', now)).toBe(Date.parse('2026-11-19T12:00:00Z'));
+    expect(parseTimeOption('90m', now)).toBe(Date.parse('2026-11-22T10:30:00Z'));
+    expect(parseTimeOption('1w', now)).toBe(Date.parse('2026-11-15T12:00:00Z'));
+  });
+
+  it('reads ISO dates and times, with or without an offset', () => {
+    expect(parseTimeOption('2025-09-10T01:36:22Z', now)).toBe(Date.parse('2025-09-10T01:36:22Z'));
+    expect(parseTimeOption('2025-09-10T01:36:22+02:00', now)).toBe(Date.parse('2025-09-09T23:36:22Z'));
+    expect(parseTimeOption('2025-09-10 01:36', now)).toBe(new Date(2025, 8, 10, 1, 36).getTime()); // local, as typed
+    expect(parseTimeOption('2025-09-10', now)).toBe(new Date(2025, 8, 10).getTime());
+  });
+
+  it('reads yesterday, today and now', () => {
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    expect(parseTimeOption('today')).toBe(midnight.getTime());
+    expect(parseTimeOption('yesterday')).toBe(new Date(midnight.getFullYear(), midnight.getMonth(), midnight.getDate() - 1).getTime());
+    expect(parseTimeOption('now', now)).toBe(now.getTime());
+  });
+
+  it('explains what it cannot read', () => {
+    expect(() => parseTimeOption('last tuesday', now)).toThrow(/'last tuesday' is not a time: use an ISO date/);
+    expect(() => parseTimeOption('2h30', now)).toThrow(/not a time/);
+  });
+
+  it('ranges are since-inclusive and until-exclusive', () => {
+    expect(inRange(10, { since: 10, until: 20 })).toBe(true);
+    expect(inRange(20, { since: 10, until: 20 })).toBe(false);
+    expect(inRange(5, { since: undefined, until: undefined })).toBe(true);
+  });
+
+  it('rotated days wholly outside the range are skipped, allowing for any UTC offset', () => {
+    const range = { since: Date.parse('2025-09-10T00:00:00Z'), until: Date.parse('2025-09-11T00:00:00Z') };
+    expect(fileOutsideRange('/log/nexus-2025-09-08.log.gz', range)).toBe(true);
+    expect(fileOutsideRange('/log/nexus-2025-09-09.log.gz', range)).toBe(false); // may hold 10 Sept UTC
+    expect(fileOutsideRange('/log/nexus-2025-09-10.log.gz', range)).toBe(false);
+    expect(fileOutsideRange('/log/nexus-2025-09-11.log.gz', range)).toBe(false); // may hold 10 Sept UTC
+    expect(fileOutsideRange('/log/nexus-2025-09-12.log.gz', range)).toBe(true);
+    expect(fileOutsideRange('/log/nexus.log', range)).toBe(false);
+  });
+});
