@@ -161,6 +161,11 @@ export class Analyzer {
     return this.take();
   }
 
+  /** The latest event (log) time seen, epoch ms; -Infinity before any. */
+  get eventTime(): number {
+    return this.engine.eventTime;
+  }
+
   /** Moves event time forward (e.g. from a clock) and returns the groups whose window passed. */
   advanceTo(epochMs: number): readonly Incident[] {
     this.assertOpen();

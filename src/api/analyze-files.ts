@@ -11,6 +11,7 @@ import type { Incident } from '../incidents/incident';
 import type { InputError } from '../source/input-error';
 import { orderInputs } from '../source/order-inputs';
 import { defaultJobs, extractInParallel, WORKER_SCRIPT } from '../source/parallel/parallel-extraction';
+import { IDLE, LiveClock, nextOrIdle } from '../source/live-clock';
 import { readInput, startsWithGzipMagic } from '../source/read-input';
 import { resolveInputs, type Input } from '../source/resolve-inputs';
 import { fileOutsideRange, inRange, type TimeRange } from '../source/time-range';
@@ -41,6 +42,12 @@ export interface AnalyzeFilesOptions extends AnalyzerOptions {
    * The incidents are the same either way.
    */
   jobs?: number;
+  /**
+   * For live streams (stdin, FIFOs): after this many ms without data, the event in progress
+   * is complete and event time moves on with the wall clock, so an incident is reported
+   * without waiting for the next log line. Default 10. Files are not affected.
+   */
+  liveIdleMs?: number;
   /** Only incidents that began at or after this time (epoch ms or Date); earlier rotated days are not read. */
   since?: number | Date;
   /** Only incidents that began before this time (epoch ms or Date); later rotated days are not read. */
@@ -112,10 +119,40 @@ async function* readInTurn(analyzer: Analyzer, inputs: readonly Input[], options
     options.onInput?.(input.name);
     yield { incidents: analyzer.beginSource(input.name) };
     try {
-      for await (const chunk of readInput(input, readOptions)) yield { incidents: analyzer.write(chunk) };
+      const chunks = readInput(input, readOptions);
+      if (input.kind === 'file') for await (const chunk of chunks) yield { incidents: analyzer.write(chunk) };
+      else yield* readLive(analyzer, chunks, options.liveIdleMs ?? DEFAULT_LIVE_IDLE_MS);
     } catch (error) {
       yield { incidents: [], error: error as InputError };
     }
+  }
+}
+
+export const DEFAULT_LIVE_IDLE_MS = 10;
+
+/** A stream that may go quiet: on idle, finish the pending event and let the wall clock move event time. */
+async function* readLive(analyzer: Analyzer, chunks: AsyncGenerator<Buffer>, idleMs: number): AsyncGenerator<Step> {
+  const clock = new LiveClock();
+  let next = chunks.next();
+  let idleSinceData = false;
+  try {
+    for (;;) {
+      const result = await nextOrIdle(next, idleMs);
+      if (result === IDLE) {
+        if (!idleSinceData) yield { incidents: analyzer.flushPendingEvent() };
+        idleSinceData = true;
+        const now = clock.eventTimeNow();
+        if (now > analyzer.eventTime) yield { incidents: analyzer.advanceTo(now) };
+        continue;
+      }
+      if (result.done === true) return;
+      yield { incidents: analyzer.write(result.value) };
+      clock.data(analyzer.eventTime);
+      idleSinceData = false;
+      next = chunks.next();
+    }
+  } finally {
+    void chunks.return(undefined); // a consumer that stopped early: release the stream
   }
 }
 
