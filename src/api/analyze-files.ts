@@ -4,16 +4,18 @@
  * Several files are read on worker threads at once; the rules still see them in order,
  * so the incidents are the same as reading them one by one.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Analyzer, type AnalyzerOptions } from '../analyzer';
 import type { Incident } from '../incidents/incident';
-import type { InputError } from '../source/input-error';
+import { followFile } from '../source/follow-file';
+import { InputError } from '../source/input-error';
 import { orderInputs } from '../source/order-inputs';
 import { defaultJobs, extractInParallel, WORKER_SCRIPT } from '../source/parallel/parallel-extraction';
 import { IDLE, LiveClock, nextOrIdle } from '../source/live-clock';
 import { readInput, startsWithGzipMagic } from '../source/read-input';
-import { resolveInputs, type Input } from '../source/resolve-inputs';
+import { resolveInputs, STDIN, type Input } from '../source/resolve-inputs';
 import { fileOutsideRange, inRange, type TimeRange } from '../source/time-range';
 
 export interface AnalyzeFilesOptions extends AnalyzerOptions {
@@ -48,6 +50,12 @@ export interface AnalyzeFilesOptions extends AnalyzerOptions {
    * without waiting for the next log line. Default 10. Files are not affected.
    */
   liveIdleMs?: number;
+  /**
+   * Follow one file (or a folder's nexus.log) like `tail -F`, across rotation and truncation,
+   * until `signal` aborts. Starts at its end unless `fromStart`; the file may not exist yet.
+   */
+  follow?: boolean;
+  fromStart?: boolean;
   /** Only incidents that began at or after this time (epoch ms or Date); earlier rotated days are not read. */
   since?: number | Date;
   /** Only incidents that began before this time (epoch ms or Date); later rotated days are not read. */
@@ -63,6 +71,10 @@ export async function* analyzeFiles(
   options: AnalyzeFilesOptions = {},
 ): AsyncGenerator<Incident, void, undefined> {
   const range: TimeRange = { since: epochOf(options.since), until: epochOf(options.until) };
+  if (options.follow === true) {
+    yield* followOne(typeof patterns === 'string' ? [patterns] : patterns, range, options);
+    return;
+  }
   const inputs = (await orderInputs(await resolveInputs(typeof patterns === 'string' ? [patterns] : patterns))).filter(
     (input) => !fileOutsideRange(input.name, range),
   );
@@ -89,6 +101,35 @@ export async function* analyzeFiles(
     yield* within(step.incidents);
   }
   yield* within(options.signal?.aborted ? analyzer.shutdown() : analyzer.end());
+}
+
+/** `follow`: one file, read live until the signal aborts; the open groups are then reported. */
+async function* followOne(patterns: readonly string[], range: TimeRange, options: AnalyzeFilesOptions): AsyncGenerator<Incident> {
+  if (patterns.length !== 1 || patterns[0] === STDIN) {
+    throw new InputError(patterns.join(' ') || '(none)', 'follow takes exactly one file or log folder');
+  }
+  const target = await followTarget(patterns[0] as string);
+  options.onInputs?.([target]);
+  const analyzer = new Analyzer({ ...options, source: target });
+  options.analyzer?.(analyzer);
+  options.onInput?.(target);
+  const within = (incidents: readonly Incident[]): readonly Incident[] =>
+    incidents.filter((i) => inRange(Date.parse(i.firstSeen), range));
+  const chunks = followFile(target, {
+    ...(options.fromStart === undefined ? {} : { fromStart: options.fromStart }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  for await (const step of readLive(analyzer, chunks, options.liveIdleMs ?? DEFAULT_LIVE_IDLE_MS)) yield* within(step.incidents);
+  yield* within(options.signal?.aborted ? analyzer.shutdown() : analyzer.end());
+}
+
+/** A folder means its nexus.log; a file that does not exist yet is followed until it appears. */
+async function followTarget(pattern: string): Promise<string> {
+  try {
+    return (await fsp.stat(pattern)).isDirectory() ? path.join(pattern, 'nexus.log') : pattern;
+  } catch {
+    return pattern;
+  }
 }
 
 function epochOf(time: number | Date | undefined): number | undefined {

@@ -87,6 +87,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
       ...(options.since === undefined ? {} : { since: options.since }),
       ...(options.until === undefined ? {} : { until: options.until }),
+      ...(options.follow ? { follow: true, fromStart: options.fromStart } : {}),
       onInputs: (names) => (inputs = names),
       analyzer: (created) => {
         analyzer = created;
@@ -175,7 +176,7 @@ interface ProgressState {
 
 /** A progress line on a terminal's stderr when files are read (not for pipes, not with --quiet). */
 function createProgress(options: CliOptions, paths: readonly string[], state: () => ProgressState): ProgressLine | null {
-  if (options.quiet || process.stderr.isTTY !== true || paths.includes(STDIN)) return null;
+  if (options.quiet || options.follow || process.stderr.isTTY !== true || paths.includes(STDIN)) return null;
   let sizes: { total: number; gzip: boolean } | null = null;
   const measure = (inputs: readonly string[]): { total: number; gzip: boolean } => {
     let total = 0;

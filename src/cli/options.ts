@@ -32,6 +32,9 @@ export interface CliOptions {
   report: string | undefined;
   /** No progress bar, no informational messages. */
   quiet: boolean;
+  /** Follow one file like tail -F. */
+  follow: boolean;
+  fromStart: boolean;
 }
 
 const EXAMPLES = `
@@ -44,6 +47,7 @@ Examples:
   nexus-log-analyzer --since 2h --until 30m log/      # durations back from now
   nexus-log-analyzer --report report.html log/        # one self-contained HTML page
   nexus-log-analyzer --fail-on error -q log/ >/dev/null || alert   # cron, CI
+  nexus-log-analyzer --follow /nexus-data/log         # like tail -F: survives daily rotation
   tail -f /nexus-data/log/nexus.log | nexus-log-analyzer --format pretty
   docker logs nexus 2>&1 | nexus-log-analyzer
   nexus-log-analyzer --format ndjson log/ | jq -r '.summary'
@@ -100,6 +104,8 @@ export function buildProgram(version: string): Command {
       'files read at once on worker threads (default: one per core for 2+ plain files, .gz in turn; 1: all in turn)',
       positiveInteger('--jobs'),
     )
+    .option('-F, --follow', 'follow one file (or a folder\'s nexus.log) like tail -F: across rotation and truncation, until Ctrl-C')
+    .option('--from-start', 'with --follow: read the file from its start, not from its end')
     .option('--since <time>', 'only incidents that began at or after this time: ISO date/time, today, yesterday, or 2h, 3d (ago)', timeValue)
     .option('--until <time>', 'only incidents that began before this time (same forms)', timeValue)
     .addOption(new Option('--fail-on <severity>', 'exit 1 when an incident at or above this severity is found').choices([...SEVERITIES]))
@@ -134,6 +140,8 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     summary?: boolean;
     report?: string;
     quiet?: boolean;
+    follow?: boolean;
+    fromStart?: boolean;
   }>();
   return {
     paths: program.args,
@@ -151,5 +159,7 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     summary: raw.summary === true,
     report: raw.report,
     quiet: raw.quiet === true,
+    follow: raw.follow === true,
+    fromStart: raw.fromStart === true,
   };
 }
