@@ -30,6 +30,11 @@ export interface AnalyzerOptions {
   rules?: readonly AnyRule[];
   /** Name of the first source, used in evidence. Default `-` (stdin). */
   source?: string;
+  /**
+   * Also return incidents as they open and grow (`lifecycle: 'opened' | 'updated'`, with
+   * `closeReason: null`), not only when they close. Default false.
+   */
+  lifecycle?: boolean;
 }
 
 export interface AnalyzerStats {
@@ -87,7 +92,7 @@ export class Analyzer {
     const rules = options.rules ?? builtinRules({ windowMs });
     this.engine = new CorrelationEngine(
       rules,
-      { maxOpenGroups: options.maxOpenGroups ?? DEFAULTS.maxOpenGroups },
+      { maxOpenGroups: options.maxOpenGroups ?? DEFAULTS.maxOpenGroups, lifecycle: options.lifecycle === true },
       (incident) => this.outbox.push(incident),
     );
     this.literals = this.engine.literals;

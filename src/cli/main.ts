@@ -88,6 +88,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       ...(options.since === undefined ? {} : { since: options.since }),
       ...(options.until === undefined ? {} : { until: options.until }),
       ...(options.follow ? { follow: true, fromStart: options.fromStart } : {}),
+      lifecycle: options.lifecycle,
       onInputs: (names) => (inputs = names),
       analyzer: (created) => {
         analyzer = created;
@@ -104,12 +105,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       },
     });
     for await (const incident of incidents) {
+      if (stdout.isTTY === true) progress?.clear(); // same terminal: keep the line out of the block
+      await writeOut(stdout, render(incident));
+      if (incident.lifecycle !== 'closed') continue; // counts and reports are about finished incidents
       count++;
       if (options.failOn !== undefined && atLeast(incident.severity, options.failOn)) failOnHit = true;
       summary?.add(incident);
       report?.add(incident);
-      if (stdout.isTTY === true) progress?.clear(); // same terminal: keep the line out of the block
-      await writeOut(stdout, render(incident));
     }
   } catch (error) {
     if (error instanceof InputError) {

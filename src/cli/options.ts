@@ -35,6 +35,8 @@ export interface CliOptions {
   /** Follow one file like tail -F. */
   follow: boolean;
   fromStart: boolean;
+  /** Also write incidents as they open and grow, not only when they close. */
+  lifecycle: boolean;
 }
 
 const EXAMPLES = `
@@ -106,6 +108,7 @@ export function buildProgram(version: string): Command {
     )
     .option('-F, --follow', 'follow one file (or a folder\'s nexus.log) like tail -F: across rotation and truncation, until Ctrl-C')
     .option('--from-start', 'with --follow: read the file from its start, not from its end')
+    .option('--lifecycle', 'also write incidents as they open and grow (lifecycle "opened", "updated"), not only when closed')
     .option('--since <time>', 'only incidents that began at or after this time: ISO date/time, today, yesterday, or 2h, 3d (ago)', timeValue)
     .option('--until <time>', 'only incidents that began before this time (same forms)', timeValue)
     .addOption(new Option('--fail-on <severity>', 'exit 1 when an incident at or above this severity is found').choices([...SEVERITIES]))
@@ -142,6 +145,7 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     quiet?: boolean;
     follow?: boolean;
     fromStart?: boolean;
+    lifecycle?: boolean;
   }>();
   return {
     paths: program.args,
@@ -161,5 +165,6 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     quiet: raw.quiet === true,
     follow: raw.follow === true,
     fromStart: raw.fromStart === true,
+    lifecycle: raw.lifecycle === true,
   };
 }

@@ -23,6 +23,12 @@ export function atLeast(severity: Severity, threshold: Severity): boolean {
  */
 export type CloseReason = 'matched' | 'window' | 'superseded' | 'evicted' | 'end-of-input' | 'shutdown';
 
+/**
+ * Where an incident is in its life: `opened` when its first line is seen, `updated` as lines
+ * join it, `closed` once (with a closeReason). Only closed incidents are reported by default.
+ */
+export type Lifecycle = 'opened' | 'updated' | 'closed';
+
 /** A log line the incident rests on. */
 export interface Evidence {
   /** File name, or `-` for stdin. */
@@ -62,10 +68,17 @@ export interface Incident {
   severity: Severity;
   /** One sentence for a human. */
   summary: string;
+  /** `closed` unless lifecycle events were asked for. */
+  lifecycle: Lifecycle;
+  /** 1 for the first line of the incident, one more for each line that joined it and for its close. */
+  revision: number;
+  /** How many closed incidents have had this fingerprint so far, this one included. */
+  occurrences: number;
   /** ISO-8601 UTC with milliseconds. */
   firstSeen: string;
   lastSeen: string;
-  closeReason: CloseReason;
+  /** Why it closed; null while it is open (lifecycle `opened` / `updated`). */
+  closeReason: CloseReason | null;
   node: string | null;
   thread: string | null;
   user: string | null;

@@ -150,7 +150,7 @@ function table(incidents: Incident[]): string {
       image: imageOf(incident),
       user: incident.user ?? '',
       layers: push === null ? '' : String(push.missingLayers.length + push.missingLayersOmitted),
-      outcome: push?.request != null ? `${push.request.status} ${push.request.method}` : incident.closeReason,
+      outcome: push?.request != null ? `${push.request.status} ${push.request.method}` : (incident.closeReason ?? 'open'),
     };
     const tds = COLUMNS.map((c) => `<td data-value="${escape(cells[c.key] as string)}">${escape(cells[c.key] as string)}</td>`).join('');
     return (

@@ -14,6 +14,11 @@ const LABEL_WIDTH = 12;
 export function formatPretty(incident: Incident, options: PrettyOptions): string {
   const width = Math.max(40, options.width ?? 80);
   const paint = (code: string, text: string): string => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  if (incident.lifecycle !== 'closed') {
+    // An incident still open (--lifecycle): its summary only; the full block comes when it closes.
+    const head = `${paint('33', `~ ${incident.lifecycle} #${incident.revision}`)} ${incident.lastSeen}  ${incident.rule}`;
+    return `${[head, ...wrap(incident.summary, width - 2).map((line) => `  ${line}`)].join('\n')}\n`;
+  }
   const out: string[] = [];
   const field = (label: string, value: string): void => {
     const lines = wrap(value, width - LABEL_WIDTH);
@@ -45,6 +50,7 @@ export function formatPretty(incident: Incident, options: PrettyOptions): string
     .join(', ');
   if (who !== '') field('who', who + (incident.node === null ? '' : ` on ${incident.node}`));
   field('when', incident.firstSeen === incident.lastSeen ? incident.firstSeen : `${incident.firstSeen} .. ${incident.lastSeen}`);
+  if (incident.occurrences > 1) field('recurring', `occurrence ${incident.occurrences} of this failure (same fingerprint ${incident.fingerprint})`);
 
   const { diagnosis } = incident;
   field('cause', `${diagnosis.cause} (${diagnosis.confidence} confidence)`);

@@ -76,7 +76,10 @@ export class SummaryCollector {
     const recurring = sorted(this.byFingerprint).filter((entry) => entry.count > 1);
     out.push('', '  Recurring failures (same fingerprint: repository, image, reference, layers)');
     if (recurring.length === 0) out.push('    none: every failure happened once');
-    for (const entry of recurring) out.push(`    ${`${entry.count}x`.padStart(5)}  ${fit(entry.label, width - 52)}  ${shortTime(entry.first)} .. ${shortTime(entry.last).slice(11)}`);
+    for (const entry of recurring) {
+      out.push(`    ${`${entry.count}x`.padStart(5)}  ${fit(entry.label, width - 11).trimEnd()}`);
+      out.push(`           ${shortTime(entry.first)} .. ${shortTime(entry.last)} UTC`);
+    }
 
     out.push('', '  Top failing users');
     out.push(`    ${topList(this.byUser, width - 4)}`);

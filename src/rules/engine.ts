@@ -9,11 +9,14 @@
  */
 import type { LogEvent } from '../events/log-event';
 import type { CloseReason, Incident } from '../incidents/incident';
+import { RecurrenceCounter } from '../incidents/recurrence';
 import type { AnyRule } from './rule';
 
 export interface EngineOptions {
   /** Open groups across all rules; past it the group touched least recently is emitted as `evicted`. */
   maxOpenGroups: number;
+  /** Also emit `opened` and `updated` incidents, not only `closed` ones. */
+  lifecycle?: boolean;
 }
 
 export interface EngineCounters {
@@ -35,12 +38,15 @@ interface OpenGroup {
   readonly state: unknown;
   firstTime: number;
   lastTime: number;
+  /** Signals folded in so far (the incident's revision while open). */
+  revision: number;
 }
 
 export class CorrelationEngine {
   readonly counters: EngineCounters = { incidents: 0, incidentsByRule: {}, evicted: 0, lateEvents: 0, duplicateEvents: 0 };
   private readonly rules: readonly AnyRule[];
-  private readonly options: EngineOptions;
+  private readonly options: Required<EngineOptions>;
+  private readonly recurrence = new RecurrenceCounter();
   private readonly emit: (incident: Incident) => void;
   /** Per rule, open groups by key in least-recently-touched order (Map keeps insertion order). */
   private readonly groups: Map<AnyRule, Map<string, OpenGroup>>;
@@ -54,7 +60,7 @@ export class CorrelationEngine {
       if (rule.prefilter.length === 0) throw new Error(`rule ${rule.id}: prefilter must name at least one literal`);
     }
     this.rules = rules;
-    this.options = { maxOpenGroups: Math.max(1, options.maxOpenGroups) };
+    this.options = { maxOpenGroups: Math.max(1, options.maxOpenGroups), lifecycle: options.lifecycle === true };
     this.emit = emit;
     this.groups = new Map(rules.map((rule) => [rule, new Map<string, OpenGroup>()]));
   }
@@ -126,14 +132,28 @@ export class CorrelationEngine {
       }
     }
     if (group === undefined) {
-      group = { rule, key, state: rule.open(signal, event), firstTime: event.time, lastTime: event.time };
+      group = { rule, key, state: rule.open(signal, event), firstTime: event.time, lastTime: event.time, revision: 0 };
       open.set(key, group);
       this.openCount++;
       if (this.openCount > this.options.maxOpenGroups) this.evictOldest(group);
     }
     if (event.time < group.firstTime) group.firstTime = event.time;
     if (event.time > group.lastTime) group.lastTime = event.time;
-    if (rule.add(group.state, signal, event) && open.get(key) === group) this.close(group, 'matched');
+    group.revision++;
+    if (rule.add(group.state, signal, event)) {
+      if (open.get(key) === group) this.close(group, 'matched', true);
+    } else if (this.options.lifecycle) {
+      this.emit(this.snapshot(group, group.revision === 1 ? 'opened' : 'updated'));
+    }
+  }
+
+  /** An open group as an incident, for lifecycle events. */
+  private snapshot(group: OpenGroup, lifecycle: 'opened' | 'updated'): Incident {
+    const incident = group.rule.toIncident(group.state, null, { firstTime: group.firstTime, lastTime: group.lastTime });
+    incident.lifecycle = lifecycle;
+    incident.revision = group.revision;
+    incident.occurrences = this.recurrence.peek(incident.fingerprint);
+    return incident;
   }
 
   private evictOldest(keep: OpenGroup): void {
@@ -150,12 +170,16 @@ export class CorrelationEngine {
     this.close(oldest, 'evicted');
   }
 
-  private close(group: OpenGroup, reason: CloseReason): void {
+  /** `bySignal`: the closing signal was just counted in the revision; other closes count one more. */
+  private close(group: OpenGroup, reason: CloseReason, bySignal = false): void {
     const open = this.groups.get(group.rule) as Map<string, OpenGroup>;
     if (open.get(group.key) !== group) return;
     open.delete(group.key);
     this.openCount--;
     const incident = group.rule.toIncident(group.state, reason, { firstTime: group.firstTime, lastTime: group.lastTime });
+    incident.lifecycle = 'closed';
+    incident.revision = group.revision + (bySignal ? 0 : 1);
+    incident.occurrences = this.recurrence.record(incident.fingerprint);
     this.counters.incidents++;
     this.counters.incidentsByRule[group.rule.id] = (this.counters.incidentsByRule[group.rule.id] ?? 0) + 1;
     this.emit(incident);

@@ -32,8 +32,12 @@ export interface CorrelationRule<Signal = unknown, Group = unknown> {
   continues(group: Group, signal: Signal, event: LogEvent): boolean;
   /** Folds the signal into the group; returns true when the group is complete (`matched`). */
   add(group: Group, signal: Signal, event: LogEvent): boolean;
-  /** The incident for a closed group; `span` is the event time of its first and last signal. */
-  toIncident(group: Group, reason: CloseReason, span: GroupSpan): Incident;
+  /**
+   * The incident for a group, closed (`reason`) or still open (`reason` null, for lifecycle
+   * events); `span` is the event time of its first and last signal. The engine sets
+   * `lifecycle`, `revision` and `occurrences` afterwards.
+   */
+  toIncident(group: Group, reason: CloseReason | null, span: GroupSpan): Incident;
 }
 
 export interface GroupSpan {

@@ -1,6 +1,6 @@
 /** The built CLI's reporting options: --fail-on, --since/--until, --summary, --report, progress, default input. */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CLI, parseNdjson, ROOT, runCli, SAMPLES } from '../support/helpers';
@@ -126,5 +126,32 @@ describe('default input on a terminal', () => {
     const run = onTerminal('', { cwd: tempDir(), env: { NEXUS_DATA: '' } });
     expect(run.status).toBe(2);
     expect(run.stdout).toContain('no input: give a nexus.log file, a log directory or a glob, or pipe a log into stdin');
+  });
+});
+
+describe('--lifecycle and recurrence', () => {
+  it('writes opened and updated incidents as they grow, then the closed one; by default only closed', () => {
+    const all = parseNdjson(runCli(['--lifecycle', 'samples/nexus-seed-excerpt.log']).stdout);
+    expect(all.map((i) => [i.lifecycle, i.revision, i.closeReason])).toEqual([
+      ['opened', 1, null], ['updated', 2, null], ['updated', 3, null], ['updated', 4, null], ['updated', 5, null], ['closed', 6, 'matched'],
+    ]);
+    expect(new Set(all.map((i) => i.id)).size).toBe(1);
+    const closedOnly = parseNdjson(runCli(['samples/nexus-seed-excerpt.log']).stdout);
+    expect(closedOnly.map((i) => [i.lifecycle, i.revision])).toEqual([['closed', 6]]);
+  });
+
+  it('a push retried by CI counts its occurrences, and the summary shows one recurring failure', () => {
+    const dir = tempDir();
+    const seed = readFileSync(path.join(SAMPLES, 'nexus-seed-excerpt.log'), 'utf8');
+    // The same failed push three times, an hour apart (as a retrying CI job would).
+    const retried = ['01', '02', '03'].map((hour) => seed.replace(/2025-09-10 01:/g, `2025-09-10 ${hour}:`)).join('\n');
+    const file = path.join(dir, 'nexus.log');
+    writeFileSync(file, retried);
+    const incidents = parseNdjson(runCli([file]).stdout);
+    expect(incidents.map((i) => i.occurrences)).toEqual([1, 2, 3]);
+    expect(new Set(incidents.map((i) => i.fingerprint)).size).toBe(1);
+    const pretty = runCli(['-f', 'pretty', '--summary', file]).stdout;
+    expect(pretty).toMatch(/recurring +occurrence 3 of this failure/);
+    expect(pretty).toMatch(/ {3}3x {2}ctbots-docker {2}ctbots\/base\/llamafactory:pytorch2\.7\.1-cu12\.8-flash.*\n {11}2025-09-10 01:36:22 \.\. 2025-09-10 03:36:22 UTC\n/);
   });
 });

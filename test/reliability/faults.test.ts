@@ -73,8 +73,8 @@ describe('faults and load', () => {
   it('100,000 pushes open at once: the cap holds, the excess is emitted as evicted, none is lost', () => {
     const analyzer = new Analyzer(); // default cap: 10,000
     const reasons: Record<string, number> = {};
-    const count = (incidents: readonly { closeReason: string }[]): void => {
-      for (const incident of incidents) reasons[incident.closeReason] = (reasons[incident.closeReason] ?? 0) + 1;
+    const count = (incidents: readonly { closeReason: string | null }[]): void => {
+      for (const incident of incidents) reasons[String(incident.closeReason)] = (reasons[String(incident.closeReason)] ?? 0) + 1;
     };
     let maxOpen = 0;
     for (let i = 0; i < 100_000; i++) {

@@ -28,12 +28,15 @@ function toyRule(windowMs: number): CorrelationRule<{ word: string; key: string 
       group.words.push(signal.word);
       return signal.word === 'end';
     },
-    toIncident: (group, reason: CloseReason, span): ToyIncident => ({
+    toIncident: (group, reason: CloseReason | null, span): ToyIncident => ({
       schemaVersion: INCIDENT_SCHEMA_VERSION,
       id: `${group.key}@${span.firstTime}`,
       fingerprint: group.key,
       rule: 'toy',
       severity: 'info',
+      lifecycle: 'closed',
+      revision: 0,
+      occurrences: 1,
       summary: group.words.join(','),
       firstSeen: new Date(span.firstTime).toISOString(),
       lastSeen: new Date(span.lastTime).toISOString(),
@@ -45,7 +48,7 @@ function toyRule(windowMs: number): CorrelationRule<{ word: string; key: string 
       evidenceOmitted: 0,
       diagnosis: { cause: 'toy', explanation: '', confidence: 'low', remediation: [], references: [] },
       key: group.key,
-      words: group.words,
+      words: group.words.slice(),
     }),
   };
 }
@@ -53,7 +56,7 @@ function toyRule(windowMs: number): CorrelationRule<{ word: string; key: string 
 function event(time: number, message: string): LogEvent {
   return {
     source: '-', line: 1, offset: 0, time, timestampText: '', level: 'INFO', thread: 't', node: null, user: null,
-    logger: 'x', message, text: message, continuation: [], continuationDropped: 0, truncated: false,
+    logger: 'x', message, text: `${time} ${message}`, continuation: [], continuationDropped: 0, truncated: false,
   };
 }
 
@@ -146,5 +149,44 @@ describe('CorrelationEngine', () => {
 
   it('refuses a rule without prefilter literals', () => {
     expect(() => new CorrelationEngine([{ ...toyRule(1), prefilter: [] }], { maxOpenGroups: 1 }, () => undefined)).toThrow(/prefilter/);
+  });
+});
+
+describe('CorrelationEngine lifecycle and recurrence', () => {
+  function lifecycleRun(steps: Array<[number, string]>, lifecycle: boolean) {
+    const out: ToyIncident[] = [];
+    const engine = new CorrelationEngine([toyRule(1000)], { maxOpenGroups: 100, lifecycle }, (i) => out.push(i as ToyIncident));
+    for (const [time, message] of steps) engine.process(event(time, message));
+    engine.closeAll('end-of-input');
+    return out.map((i) => [i.key, i.lifecycle, i.revision, i.closeReason, i.summary, i.occurrences]);
+  }
+
+  it('with lifecycle: opened, updated at each line, closed once with its reason; revisions count up', () => {
+    expect(lifecycleRun([[0, 'start a'], [1, 'more a'], [2, 'end a']], true)).toEqual([
+      ['a', 'opened', 1, null, 'start', 1],
+      ['a', 'updated', 2, null, 'start,more', 1],
+      ['a', 'closed', 3, 'matched', 'start,more,end', 1],
+    ]);
+  });
+
+  it('a close without a completing line counts one more revision; one that completes at once is closed at 1', () => {
+    expect(lifecycleRun([[0, 'start a'], [5000, 'end b']], true)).toEqual([
+      ['a', 'opened', 1, null, 'start', 1],
+      ['a', 'closed', 2, 'window', 'start', 1],
+      ['b', 'closed', 1, 'matched', 'end', 1],
+    ]);
+  });
+
+  it('without lifecycle only closed incidents come out, with the same revisions', () => {
+    expect(lifecycleRun([[0, 'start a'], [1, 'more a'], [2, 'end a'], [3, 'start c']], false)).toEqual([
+      ['a', 'closed', 3, 'matched', 'start,more,end', 1],
+      ['c', 'closed', 2, 'end-of-input', 'start', 1],
+    ]);
+  });
+
+  it('the same failure repeating is counted: occurrences 1, 2, 3 under one fingerprint', () => {
+    const steps: Array<[number, string]> = [];
+    for (let i = 0; i < 3; i++) steps.push([i * 10_000, 'start a'], [i * 10_000 + 1, 'end a']);
+    expect(lifecycleRun(steps, false).map((row) => row[5])).toEqual([1, 2, 3]);
   });
 });

@@ -174,7 +174,7 @@ export function dockerManifestMissingLayersRule(options: DockerManifestRuleOptio
   };
 }
 
-function buildIncident(group: PushGroup, reason: CloseReason, span: GroupSpan, windowMs: number): DockerPushIncident {
+function buildIncident(group: PushGroup, reason: CloseReason | null, span: GroupSpan, windowMs: number): DockerPushIncident {
   const reference = group.tag === DIGEST_PUSH_TAG ? group.requestReference : group.tag;
   const imageRef = formatImageRef(group.image, reference);
   const names = { imageRef, repository: group.repository };
@@ -194,6 +194,9 @@ function buildIncident(group: PushGroup, reason: CloseReason, span: GroupSpan, w
       `Docker push of ${imageRef}${into}${by} was rejected${rejected}: the manifest refers to ` +
       `${plural(layerCount, 'layer')} the repository does not have.`;
     diagnosis = missingLayersDiagnosis(names, layerCount, true);
+  } else if (reason === null) {
+    summary = `The manifest of ${imageRef}${within} pushed${by} refers to ${plural(layerCount, 'missing layer')} so far (push in progress).`;
+    diagnosis = missingLayersDiagnosis(names, layerCount, false);
   } else {
     summary =
       `The manifest of ${imageRef}${within} pushed${by} refers to ${plural(layerCount, 'missing layer')}; ` +
@@ -208,6 +211,10 @@ function buildIncident(group: PushGroup, reason: CloseReason, span: GroupSpan, w
     fingerprint: stableHash([DOCKER_MANIFEST_MISSING_LAYERS, group.repository, group.image, reference, ...group.layers.slice().sort()]),
     rule: DOCKER_MANIFEST_MISSING_LAYERS,
     severity: 'error',
+    // Set by the engine, which knows the group's history:
+    lifecycle: 'closed',
+    revision: 0,
+    occurrences: 1,
     summary,
     firstSeen,
     lastSeen: toIsoUtc(span.lastTime),
@@ -218,10 +225,10 @@ function buildIncident(group: PushGroup, reason: CloseReason, span: GroupSpan, w
     repository: group.repository,
     image: group.image,
     reference,
-    missingLayers: group.layers,
+    missingLayers: group.layers.slice(), // a snapshot: the group may still grow
     missingLayersOmitted: group.layersOmitted,
     request: group.request,
-    evidence: group.evidence,
+    evidence: group.evidence.slice(),
     evidenceOmitted: group.evidenceOmitted,
     diagnosis,
   };
