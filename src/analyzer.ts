@@ -9,12 +9,14 @@ import {
   EventExtractor,
   NO_SOURCE_COUNTERS,
   type ExtractorOptions,
+  type ExtractorState,
   type SourceCounters,
 } from './events/event-extractor';
 import type { LogEvent } from './events/log-event';
 import type { Incident } from './incidents/incident';
 import { builtinRules } from './rules/builtin/index';
-import { CorrelationEngine } from './rules/engine';
+import { LiveClock } from './source/live-clock';
+import { CorrelationEngine, type EngineState } from './rules/engine';
 import type { AnyRule } from './rules/rule';
 
 export interface AnalyzerOptions {
@@ -35,6 +37,37 @@ export interface AnalyzerOptions {
    * `closeReason: null`), not only when they close. Default false.
    */
   lifecycle?: boolean;
+  /**
+   * For `push` / `advance` (live use): ms without data after which the event in progress is
+   * complete and event time follows the wall clock. Default 10.
+   */
+  liveIdleMs?: number;
+}
+
+/**
+ * A checkpoint: everything an Analyzer needs to go on exactly where it was, as plain JSON.
+ * Save it with the byte offset it names (`source.offset`): a restarted shipper restores it and
+ * reads the file on from that offset, and every push is reported exactly once.
+ */
+export interface AnalyzerSnapshot {
+  version: 1;
+  source: {
+    name: string;
+    /** Bytes of this source consumed: read on from here. */
+    offset: number;
+    state: ExtractorState;
+  };
+  /** Counters of the sources finished before it. */
+  finishedSources: SourceCounters;
+  engine: EngineState;
+}
+
+/** What a shipper passes with each line it pushes. */
+export interface PushMeta {
+  /** The file the line comes from; a new name starts a new source (log rotation). */
+  source?: string;
+  /** Wall-clock time the line was read, epoch ms. Default: now. */
+  now?: number;
 }
 
 export interface AnalyzerStats {
@@ -64,6 +97,7 @@ export const DEFAULTS = {
   maxContinuationLines: 256,
   /** One header timestamp parsed about every this many lines no rule needs (keeps windows closing). */
   sampleEvery: 1024,
+  liveIdleMs: 10,
 } as const;
 
 const NOTHING: readonly Incident[] = Object.freeze([]);
@@ -82,6 +116,11 @@ export class Analyzer {
   private readonly eventSink: EventSink;
   private outbox: Incident[] = [];
   private extractor: EventExtractor | null = null;
+  private sourceName: string;
+  private readonly liveIdleMs: number;
+  private readonly clock = new LiveClock();
+  private lastDataAt = Number.NEGATIVE_INFINITY;
+  private flushedSinceData = true;
   private ended = false;
   /** Counters of finished sources. */
   private readonly totals: SourceCounters = { ...NO_SOURCE_COUNTERS };
@@ -103,7 +142,9 @@ export class Analyzer {
       event: (event: LogEvent) => engine.process(event),
       tick: (epochMs: number) => engine.advance(epochMs),
     };
-    this.beginSource(options.source ?? '-');
+    this.liveIdleMs = options.liveIdleMs ?? DEFAULTS.liveIdleMs;
+    this.sourceName = options.source ?? '-';
+    this.beginSource(this.sourceName);
   }
 
   /**
@@ -115,7 +156,43 @@ export class Analyzer {
     this.assertOpen();
     this.finishSource();
     this.extractor = new EventExtractor(this.eventSink, { ...this.extractorOptions(), source: name });
+    this.sourceName = name;
     return this.take();
+  }
+
+  /**
+   * The shipper's entry: one line, read at `meta.now`. A different `meta.source` starts a new
+   * source first (the file rotated). Pair with `advance(now)` on a timer.
+   */
+  push(line: Uint8Array | string, meta: PushMeta = {}): readonly Incident[] {
+    const switched = meta.source !== undefined && meta.source !== this.sourceName ? this.beginSource(meta.source) : NOTHING;
+    const closed = this.writeLine(line);
+    this.dataArrived(meta.now ?? Date.now());
+    return switched.length === 0 ? closed : [...switched, ...closed];
+  }
+
+  /**
+   * The wall clock moved on (call it on a timer, e.g. every 10-100 ms, in live use). After
+   * `liveIdleMs` without data the event in progress is complete, and event time follows the
+   * wall clock from the last log time seen, so windows close while the log is quiet.
+   */
+  advance(nowMs: number): readonly Incident[] {
+    this.assertOpen();
+    if (nowMs - this.lastDataAt < this.liveIdleMs) return NOTHING;
+    if (!this.flushedSinceData) {
+      this.flushedSinceData = true;
+      (this.extractor as EventExtractor).flushPendingEvent();
+    }
+    const eventTimeNow = this.clock.eventTimeNow(nowMs);
+    if (eventTimeNow > this.engine.eventTime) this.engine.advance(eventTimeNow);
+    return this.take();
+  }
+
+  /** Bytes or lines of a live stream arrived at `now` (`push` and `write` callers in live use). */
+  dataArrived(now: number): void {
+    this.lastDataAt = now;
+    this.flushedSinceData = false;
+    this.clock.data(this.engine.eventTime, now);
   }
 
   /** Raw bytes of the current source, in any chunking. Strings are encoded as UTF-8. */
@@ -140,6 +217,31 @@ export class Analyzer {
     this.assertOpen();
     (this.extractor as EventExtractor).flushPendingEvent();
     return this.take();
+  }
+
+  /** A checkpoint of everything open, as plain JSON (see AnalyzerSnapshot). */
+  snapshot(): AnalyzerSnapshot {
+    this.assertOpen();
+    const extractor = this.extractor as EventExtractor;
+    return {
+      version: 1,
+      source: { name: this.sourceName, offset: extractor.counters.bytes, state: extractor.state() },
+      finishedSources: { ...this.totals },
+      engine: this.engine.state(),
+    };
+  }
+
+  /**
+   * An Analyzer that goes on from a checkpoint. Give it the options (and rules) the
+   * checkpointed one had; then feed the source on from `snapshot.source.offset`.
+   */
+  static restore(snapshot: AnalyzerSnapshot, options: AnalyzerOptions = {}): Analyzer {
+    if (snapshot.version !== 1) throw new Error(`checkpoint version ${String(snapshot.version)} is not one this analyzer reads`);
+    const analyzer = new Analyzer({ ...options, source: snapshot.source.name });
+    (analyzer.extractor as EventExtractor).restoreState(snapshot.source.state);
+    Object.assign(analyzer.totals, snapshot.finishedSources);
+    analyzer.engine.restoreState(snapshot.engine);
+    return analyzer;
   }
 
   /** How a source must be read for this analyzer's rules: for extractors running elsewhere (workers). */

@@ -2,10 +2,19 @@
  * nexus-log-analyzer: Sonatype Nexus Repository logs in, structured incidents out.
  * The whole public API; see docs/api.md.
  */
-export { Analyzer, DEFAULTS, type AnalyzerOptions, type AnalyzerStats, type ExtractedRecord } from './analyzer';
-export type { ExtractorOptions, SourceCounters } from './events/event-extractor';
+export {
+  Analyzer,
+  DEFAULTS,
+  type AnalyzerOptions,
+  type AnalyzerSnapshot,
+  type AnalyzerStats,
+  type ExtractedRecord,
+  type PushMeta,
+} from './analyzer';
+export type { ExtractorOptions, ExtractorState, SourceCounters } from './events/event-extractor';
+export type { EngineState } from './rules/engine';
 export type { LogEvent } from './events/log-event';
-export type { CloseReason, Diagnosis, Evidence, Incident, Reference, Severity } from './incidents/incident';
+export type { CloseReason, Diagnosis, Evidence, Incident, Lifecycle, Reference, Severity } from './incidents/incident';
 export { INCIDENT_SCHEMA_VERSION } from './incidents/incident';
 export type { CorrelationRule, GroupSpan } from './rules/rule';
 export { builtinRules, type BuiltinRuleOptions } from './rules/builtin/index';

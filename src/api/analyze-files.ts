@@ -7,13 +7,13 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { Analyzer, type AnalyzerOptions } from '../analyzer';
+import { Analyzer, DEFAULTS, type AnalyzerOptions } from '../analyzer';
 import type { Incident } from '../incidents/incident';
 import { followFile } from '../source/follow-file';
 import { InputError } from '../source/input-error';
 import { orderInputs } from '../source/order-inputs';
 import { defaultJobs, extractInParallel, WORKER_SCRIPT } from '../source/parallel/parallel-extraction';
-import { IDLE, LiveClock, nextOrIdle } from '../source/live-clock';
+import { IDLE, nextOrIdle } from '../source/live-clock';
 import { readInput, startsWithGzipMagic } from '../source/read-input';
 import { resolveInputs, STDIN, type Input } from '../source/resolve-inputs';
 import { fileOutsideRange, inRange, type TimeRange } from '../source/time-range';
@@ -119,7 +119,7 @@ async function* followOne(patterns: readonly string[], range: TimeRange, options
     ...(options.fromStart === undefined ? {} : { fromStart: options.fromStart }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  for await (const step of readLive(analyzer, chunks, options.liveIdleMs ?? DEFAULT_LIVE_IDLE_MS)) yield* within(step.incidents);
+  for await (const step of readLive(analyzer, chunks, options.liveIdleMs ?? DEFAULTS.liveIdleMs)) yield* within(step.incidents);
   yield* within(options.signal?.aborted ? analyzer.shutdown() : analyzer.end());
 }
 
@@ -162,34 +162,27 @@ async function* readInTurn(analyzer: Analyzer, inputs: readonly Input[], options
     try {
       const chunks = readInput(input, readOptions);
       if (input.kind === 'file') for await (const chunk of chunks) yield { incidents: analyzer.write(chunk) };
-      else yield* readLive(analyzer, chunks, options.liveIdleMs ?? DEFAULT_LIVE_IDLE_MS);
+      else yield* readLive(analyzer, chunks, options.liveIdleMs ?? DEFAULTS.liveIdleMs);
     } catch (error) {
       yield { incidents: [], error: error as InputError };
     }
   }
 }
 
-export const DEFAULT_LIVE_IDLE_MS = 10;
 
-/** A stream that may go quiet: on idle, finish the pending event and let the wall clock move event time. */
+/** A stream that may go quiet: between chunks, the analyzer's live clock runs (`Analyzer.advance`). */
 async function* readLive(analyzer: Analyzer, chunks: AsyncGenerator<Buffer>, idleMs: number): AsyncGenerator<Step> {
-  const clock = new LiveClock();
   let next = chunks.next();
-  let idleSinceData = false;
   try {
     for (;;) {
       const result = await nextOrIdle(next, idleMs);
       if (result === IDLE) {
-        if (!idleSinceData) yield { incidents: analyzer.flushPendingEvent() };
-        idleSinceData = true;
-        const now = clock.eventTimeNow();
-        if (now > analyzer.eventTime) yield { incidents: analyzer.advanceTo(now) };
+        yield { incidents: analyzer.advance(Date.now()) };
         continue;
       }
       if (result.done === true) return;
       yield { incidents: analyzer.write(result.value) };
-      clock.data(analyzer.eventTime);
-      idleSinceData = false;
+      analyzer.dataArrived(Date.now());
       next = chunks.next();
     }
   } finally {

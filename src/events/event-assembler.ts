@@ -42,6 +42,13 @@ export interface AssemblerCounters {
   truncatedLines: number;
 }
 
+/** Where an assembler is, as plain JSON. */
+export interface AssemblerState {
+  pending: PendingEvent | null;
+  sampleCountdown: number;
+  counters: AssemblerCounters;
+}
+
 interface PendingEvent {
   header: string;
   line: number;
@@ -92,6 +99,20 @@ export class EventAssembler implements LineSink {
         truncated: (flags & LINE_TRUNCATED) !== 0,
       };
     }
+  }
+
+  state(): AssemblerState {
+    return {
+      pending: this.pending === null ? null : { ...this.pending, continuation: [...this.pending.continuation] },
+      sampleCountdown: this.sampleCountdown,
+      counters: { ...this.counters },
+    };
+  }
+
+  restoreState(state: AssemblerState): void {
+    this.pending = state.pending === null ? null : { ...state.pending, continuation: [...state.pending.continuation] };
+    this.sampleCountdown = state.sampleCountdown;
+    Object.assign(this.counters, state.counters);
   }
 
   /** Hands on the event in progress, if any (end of a source, or a live stream gone quiet). */

@@ -3,8 +3,8 @@
  * assembler together. Used inline by the Analyzer, and inside worker threads when several
  * files are read at once (the rules then run on the main thread, in file order).
  */
-import { LineSplitter } from '../lines/line-splitter';
-import { EventAssembler, type EventSink } from './event-assembler';
+import { LineSplitter, type SplitterState } from '../lines/line-splitter';
+import { EventAssembler, type AssemblerState, type EventSink } from './event-assembler';
 
 export interface ExtractorOptions {
   source: string;
@@ -41,6 +41,11 @@ export function addCounters(into: SourceCounters, from: Readonly<SourceCounters>
   into.truncatedLines += from.truncatedLines;
 }
 
+export interface ExtractorState {
+  splitter: SplitterState;
+  assembler: AssemblerState;
+}
+
 export class EventExtractor {
   private readonly splitter: LineSplitter;
   private readonly assembler: EventAssembler;
@@ -71,6 +76,15 @@ export class EventExtractor {
   end(): void {
     this.splitter.end();
     this.assembler.flush();
+  }
+
+  state(): ExtractorState {
+    return { splitter: this.splitter.state(), assembler: this.assembler.state() };
+  }
+
+  restoreState(state: ExtractorState): void {
+    this.splitter.restoreState(state.splitter);
+    this.assembler.restoreState(state.assembler);
   }
 
   get counters(): SourceCounters {

@@ -20,6 +20,16 @@ export class RecurrenceCounter {
     return count;
   }
 
+  /** The counts, least recently seen first, as plain JSON. */
+  state(): Array<[string, number]> {
+    return [...this.counts];
+  }
+
+  restoreState(entries: ReadonlyArray<[string, number]>): void {
+    this.counts.clear();
+    for (const [fingerprint, count] of entries) this.counts.set(fingerprint, count);
+  }
+
   /** What `record` would return, without counting. */
   peek(fingerprint: string): number {
     return (this.counts.get(fingerprint) ?? 0) + 1;

@@ -30,6 +30,16 @@ export interface LineSplitterOptions {
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
+/** Where a splitter is, as plain JSON: enough to resume the same source exactly. */
+export interface SplitterState {
+  nextLineNumber: number;
+  bytesSeen: number;
+  /** Bytes of a line not finished yet, base64; null when the last byte ended a line. */
+  carry: string | null;
+  carryOffset: number;
+  carryOverflowed: boolean;
+}
+
 export class LineSplitter {
   private readonly literals: readonly Buffer[];
   private readonly maxLineBytes: number;
@@ -63,6 +73,26 @@ export class LineSplitter {
   /** Bytes consumed so far (including a leading BOM). */
   get byteCount(): number {
     return this.bytesSeen;
+  }
+
+  state(): SplitterState {
+    return {
+      nextLineNumber: this.nextLineNumber,
+      bytesSeen: this.bytesSeen,
+      carry: this.carrying ? Buffer.concat(this.carry, this.carryBytes).toString('base64') : null,
+      carryOffset: this.carryOffset,
+      carryOverflowed: this.carryOverflowed,
+    };
+  }
+
+  restoreState(state: SplitterState): void {
+    this.nextLineNumber = state.nextLineNumber;
+    this.bytesSeen = state.bytesSeen;
+    this.carrying = state.carry !== null;
+    this.carry = state.carry === null ? [] : [Buffer.from(state.carry, 'base64')];
+    this.carryBytes = this.carry[0]?.length ?? 0;
+    this.carryOffset = state.carryOffset;
+    this.carryOverflowed = state.carryOverflowed;
   }
 
   write(chunk: Buffer): void {

@@ -42,6 +42,16 @@ interface OpenGroup {
   revision: number;
 }
 
+/** The engine's open state as plain JSON (rule group states must be plain JSON too). */
+export interface EngineState {
+  /** null before any event (JSON has no -Infinity). */
+  watermark: number | null;
+  groups: Array<{ rule: string; key: string; state: unknown; firstTime: number; lastTime: number; revision: number }>;
+  recent: string[];
+  counters: EngineCounters;
+  recurrence: Array<[string, number]>;
+}
+
 export class CorrelationEngine {
   readonly counters: EngineCounters = { incidents: 0, incidentsByRule: {}, evicted: 0, lateEvents: 0, duplicateEvents: 0 };
   private readonly rules: readonly AnyRule[];
@@ -63,6 +73,41 @@ export class CorrelationEngine {
     this.options = { maxOpenGroups: Math.max(1, options.maxOpenGroups), lifecycle: options.lifecycle === true };
     this.emit = emit;
     this.groups = new Map(rules.map((rule) => [rule, new Map<string, OpenGroup>()]));
+  }
+
+  state(): EngineState {
+    const groups: EngineState['groups'] = [];
+    for (const open of this.groups.values()) {
+      for (const group of open.values()) {
+        const { rule, key, state, firstTime, lastTime, revision } = group;
+        groups.push({ rule: rule.id, key, state: structuredClone(state), firstTime, lastTime, revision });
+      }
+    }
+    return {
+      watermark: Number.isFinite(this.watermark) ? this.watermark : null,
+      groups,
+      recent: [...this.recent],
+      counters: structuredClone(this.counters),
+      recurrence: this.recurrence.state(),
+    };
+  }
+
+  restoreState(state: EngineState): void {
+    const byId = new Map(this.rules.map((rule) => [rule.id, rule]));
+    for (const open of this.groups.values()) open.clear();
+    this.openCount = 0;
+    for (const saved of state.groups) {
+      const rule = byId.get(saved.rule);
+      if (rule === undefined) throw new Error(`checkpoint has a group of rule '${saved.rule}', which this analyzer does not run`);
+      const { key, firstTime, lastTime, revision } = saved;
+      (this.groups.get(rule) as Map<string, OpenGroup>).set(key, { rule, key, state: structuredClone(saved.state), firstTime, lastTime, revision });
+      this.openCount++;
+    }
+    this.watermark = state.watermark ?? Number.NEGATIVE_INFINITY;
+    this.recent.clear();
+    for (const text of state.recent) this.recent.add(text);
+    Object.assign(this.counters, structuredClone(state.counters));
+    this.recurrence.restoreState(state.recurrence);
   }
 
   /** Every rule's prefilter literals: what the line splitter searches for. */

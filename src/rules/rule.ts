@@ -5,6 +5,9 @@
  * repository...), and turns each group into an incident when it closes. The engine owns
  * the groups, the event-time windows, the cap and the close reasons; a rule only says what
  * an event means and what the finished group is.
+ *
+ * A group must be plain JSON data (objects, arrays, strings, numbers, booleans, null): the
+ * engine copies it into checkpoints (`Analyzer.snapshot()`).
  */
 import type { LogEvent } from '../events/log-event';
 import type { CloseReason, Incident, Severity } from '../incidents/incident';

@@ -72,8 +72,8 @@ interface PushGroup {
   image: string;
   /** From the missing-layer lines (`null` text for a push by digest), or the PUT reference. */
   tag: string;
+  /** First-seen order, unique (at most maxLayers: a lookup in it is cheap, and it stays plain JSON for checkpoints). */
   layers: string[];
-  layerSet: Set<string>;
   layersOmitted: number;
   request: PushRequest | null;
   requestReference: string | null;
@@ -131,7 +131,6 @@ export function dockerManifestMissingLayersRule(options: DockerManifestRuleOptio
         image: signal.image,
         tag: fromBurst ? signal.tag : signal.reference,
         layers: [],
-        layerSet: new Set(),
         layersOmitted: 0,
         request: null,
         requestReference: null,
@@ -150,10 +149,9 @@ export function dockerManifestMissingLayersRule(options: DockerManifestRuleOptio
 
     add(group, signal, event) {
       if (signal.kind === 'missing-layer') {
-        if (!group.layerSet.has(signal.digest)) {
+        if (!group.layers.includes(signal.digest)) {
           if (group.layers.length < maxLayers) {
             group.layers.push(signal.digest);
-            group.layerSet.add(signal.digest);
           } else {
             group.layersOmitted++;
           }
