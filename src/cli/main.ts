@@ -13,6 +13,7 @@ import { analyzeFiles } from '../api/analyze-files';
 import { atLeast, type Incident } from '../incidents/incident';
 import { HtmlReport } from '../outputs/html-report';
 import { formatNdjson } from '../outputs/ndjson';
+import { createPinoRecords } from '../outputs/pino-records';
 import { formatPretty } from '../outputs/pretty';
 import { ProgressLine } from '../outputs/progress';
 import { SummaryCollector } from '../outputs/summary';
@@ -60,7 +61,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const color = options.color ?? (stdout.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== ''));
   // A terminal that reports no size (0 columns, e.g. a bare pty) gets the classic 80.
   const width = stdout.columns !== undefined && stdout.columns >= 40 ? Math.min(stdout.columns, 120) : 80;
-  const render = format === 'ndjson' ? formatNdjson : (incident: Incident): string => formatPretty(incident, { color, width });
+  const render =
+    format === 'ndjson' ? formatNdjson : format === 'pino' ? createPinoRecords() : (incident: Incident): string => formatPretty(incident, { color, width });
   const summary = options.summary ? new SummaryCollector() : null;
   const report = options.report === undefined ? null : new HtmlReport();
 
@@ -133,7 +135,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (summary !== null && stats !== undefined) {
     const text = summary.format({ stats, inputs: inputsRead.length, width });
-    // stdout stays one JSON object per line in ndjson format: the table goes to stderr then.
+    // stdout stays one JSON object per line in ndjson and pino formats: the table goes to stderr then.
     if (format === 'pretty') await writeOut(stdout, `\n${text}`);
     else process.stderr.write(text);
   }

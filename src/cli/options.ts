@@ -5,7 +5,7 @@ import { SEVERITIES, type Severity } from '../incidents/incident';
 import type { LogFormat } from './diagnostics';
 import { parseTimeOption } from './time-option';
 
-export type OutputFormat = 'pretty' | 'ndjson';
+export type OutputFormat = 'pretty' | 'ndjson' | 'pino';
 
 export interface CliOptions {
   paths: string[];
@@ -89,8 +89,10 @@ export function buildProgram(version: string): Command {
       new Option('-f, --format <format>', 'output format (default: pretty on a terminal, ndjson otherwise)').choices([
         'pretty',
         'ndjson',
+        'pino',
       ]),
     )
+    .option('--pino', 'same as --format pino: incidents as pino log records (level from severity), for any pino transport')
     .option('-w, --window <ms>', 'correlation window in log time, milliseconds', positiveInteger('--window'), DEFAULTS.windowMs)
     .option(
       '--max-open-groups <n>',
@@ -146,10 +148,11 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     follow?: boolean;
     fromStart?: boolean;
     lifecycle?: boolean;
+    pino?: boolean;
   }>();
   return {
     paths: program.args,
-    format: raw.format,
+    format: raw.pino === true ? 'pino' : raw.format,
     windowMs: raw.window,
     maxOpenGroups: raw.maxOpenGroups,
     maxLineBytes: raw.maxLineBytes,
