@@ -26,7 +26,7 @@ describe('pino transport', () => {
   it('takes nexus.log lines as pino records and writes incidents; open pushes are written at close', async () => {
     const open = missingLayerLine('2025-09-10 01:40:00,000+0000', 'l9', 'open/app', '1', { thread: 'other' });
     const text = await throughTransport([...SEED_LINES, open], {}, (logger, line) => logger.info(line));
-    const incidents = parseNdjson(text) as Array<{ image: string; closeReason: string; evidence: Array<{ source: string }> }>;
+    const incidents = parseNdjson(text) as unknown as Array<{ image: string; closeReason: string; evidence: Array<{ source: string }> }>;
     expect(incidents.map((i) => [i.image, i.closeReason])).toEqual([
       ['ctbots/base/llamafactory', 'matched'],
       ['open/app', 'end-of-input'],
