@@ -30,3 +30,4 @@ export { formatImageRef } from './rules/builtin/docker-messages';
 export { createAnalyzer, AnalyzerStream, type AnalyzerStreamOptions } from './api/create-analyzer';
 export { analyzeFiles, type AnalyzeFilesOptions } from './api/analyze-files';
 export { InputError } from './source/input-error';
+export { followFile, type FollowOptions } from './source/follow-file';

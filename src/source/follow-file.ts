@@ -14,6 +14,8 @@ import type { FileHandle } from 'node:fs/promises';
 export interface FollowOptions {
   /** Read the file from its start instead of from its current end. */
   fromStart?: boolean;
+  /** Read the file there at start from this byte offset (a checkpoint's). Wins over `fromStart`. */
+  position?: number;
   /** How often to look for new data, rotation or truncation while idle. Default 50 ms. */
   pollMs?: number;
   signal?: AbortSignal;
@@ -46,6 +48,7 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
   let position = 0;
   // Only the file there at start is skipped to its end; a file that appears later is all new.
   let skipToEnd = options.fromStart !== true && (await statOrNull(path))?.isFile() === true;
+  let startAt = options.position;
 
   try {
     while (signal?.aborted !== true) {
@@ -58,8 +61,11 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
         handle = await fs.open(path, 'r');
         const opened = await handle.stat();
         inode = opened.ino;
-        position = skipToEnd ? opened.size : 0;
+        position = startAt ?? (skipToEnd ? opened.size : 0);
+        // A file shorter than the checkpoint's offset was rotated or truncated meanwhile: read it all.
+        if (position > opened.size) position = 0;
         skipToEnd = false;
+        startAt = undefined;
       }
 
       const buffer = Buffer.allocUnsafe(chunkBytes);
