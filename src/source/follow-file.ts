@@ -8,28 +8,74 @@
  * to its end through its descriptor (even once renamed or deleted) before the new one is
  * opened, so no line is lost or read twice across a rotation.
  */
-import { promises as fs, type Stats } from 'node:fs';
+import { watch, promises as fs, type FSWatcher, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import * as nodePath from 'node:path';
 
 export interface FollowOptions {
   /** Read the file from its start instead of from its current end. */
   fromStart?: boolean;
   /** Read the file there at start from this byte offset (a checkpoint's). Wins over `fromStart`. */
   position?: number;
-  /** How often to look for new data, rotation or truncation while idle. Default 50 ms. */
+  /**
+   * Longest wait before looking again for new data, rotation or truncation while idle. The
+   * folder is watched (inotify), so changes wake the follower at once; this is the safety net
+   * for file systems that do not report changes (NFS). Default 250 ms.
+   */
   pollMs?: number;
   signal?: AbortSignal;
   chunkBytes?: number;
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
+/** Wakes a waiting follower when its folder changes, when `ms` passed, or when aborted. */
+class Waker {
+  private wake: (() => void) | null = null;
+  private changed = false;
+  private readonly watcher: FSWatcher | null;
+
+  constructor(path: string) {
+    let watcher: FSWatcher | null = null;
+    try {
+      const base = nodePath.basename(path);
+      watcher = watch(nodePath.dirname(path), { persistent: false }, (_event, name) => {
+        if (name === null || name === base || String(name).startsWith(base)) this.notify();
+      });
+      watcher.on('error', () => undefined); // the folder went away: the poll carries on
+    } catch {
+      watcher = null; // cannot watch (no folder yet, or not supported): poll only
+    }
+    this.watcher = watcher;
+  }
+
+  notify(): void {
+    this.changed = true;
+    this.wake?.();
+  }
+
+  /** Waits `ms`, or less on a change or abort; leaves no listener behind either way. */
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.changed || signal?.aborted === true) {
+      this.changed = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.wake = null;
+        this.changed = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.wake = done;
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+  }
+}
 
 async function statOrNull(path: string): Promise<Stats | null> {
   try {
@@ -40,7 +86,8 @@ async function statOrNull(path: string): Promise<Stats | null> {
 }
 
 export async function* followFile(path: string, options: FollowOptions = {}): AsyncGenerator<Buffer> {
-  const pollMs = options.pollMs ?? 50;
+  const pollMs = options.pollMs ?? 250;
+  const waker = new Waker(path);
   const chunkBytes = options.chunkBytes ?? 256 * 1024;
   const { signal } = options;
   let handle: FileHandle | null = null;
@@ -55,7 +102,7 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
       if (handle === null) {
         const stats = await statOrNull(path);
         if (stats === null || !stats.isFile()) {
-          await sleep(pollMs, signal); // not there yet (or between rotation steps)
+          await waker.wait(pollMs, signal); // not there yet (or between rotation steps)
           continue;
         }
         handle = await fs.open(path, 'r');
@@ -90,9 +137,10 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
         handle = null;
         continue;
       }
-      await sleep(pollMs, signal);
+      await waker.wait(pollMs, signal);
     }
   } finally {
+    waker.close();
     await handle?.close();
   }
 }
