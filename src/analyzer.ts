@@ -70,16 +70,8 @@ export interface PushMeta {
   now?: number;
 }
 
-export interface AnalyzerStats {
-  lines: number;
-  bytes: number;
-  /** Log events (lines that start with a timestamp). */
-  events: number;
-  /** Events whose header a rule's prefilter matched: the only ones decoded and parsed. */
-  relevantEvents: number;
-  /** Lines in no known Nexus layout (before the first event of a source, or unparseable headers). */
-  unparsedLines: number;
-  truncatedLines: number;
+/** What was read (summed over sources, see SourceCounters) and what the rules made of it. */
+export interface AnalyzerStats extends SourceCounters {
   incidents: number;
   incidentsByRule: Record<string, number>;
   openGroups: number;

@@ -10,6 +10,7 @@
 import { LINE_HAS_LITERAL, LINE_TRUNCATED, type LineSink } from '../lines/line-splitter';
 import { parseHeader } from './header-parser';
 import { repairHardWraps } from './hard-wraps';
+import type { SourceCounters } from './event-extractor';
 import type { LogEvent } from './log-event';
 import { parseTimestamp, startsWithTimestamp } from './timestamp';
 
@@ -28,19 +29,8 @@ export interface EventAssemblerOptions {
   sampleEvery: number;
 }
 
-export interface AssemblerCounters {
-  /** Lines that start a log event (begin with a timestamp). */
-  events: number;
-  /** Events handed on to the rules (their header holds a prefilter literal). */
-  relevantEvents: number;
-  /**
-   * Lines in no known Nexus layout: lines before the first event of a source (another
-   * product's log, an unknown layout), and relevant headers that did not parse.
-   */
-  unparsedLines: number;
-  /** Lines cut at the line cap. */
-  truncatedLines: number;
-}
+/** The counts an assembler keeps (lines and bytes are the splitter's). */
+export type AssemblerCounters = Pick<SourceCounters, 'events' | 'relevantEvents' | 'unparsedLines' | 'truncatedLines'>;
 
 /** Where an assembler is, as plain JSON. */
 export interface AssemblerState {

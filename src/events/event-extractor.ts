@@ -17,9 +17,13 @@ export interface ExtractorOptions {
 export interface SourceCounters {
   lines: number;
   bytes: number;
+  /** Log events (lines that start with a timestamp). */
   events: number;
+  /** Events whose header a rule's prefilter matched: the only ones decoded and parsed. */
   relevantEvents: number;
+  /** Lines in no known Nexus layout (before the first event of a source, or unparseable headers). */
   unparsedLines: number;
+  /** Lines cut at the line cap. */
   truncatedLines: number;
 }
 

@@ -1,5 +1,10 @@
-/** One nexus.log event: a header line plus the lines that continue it (stack traces). */
-export interface LogEvent {
+import type { ParsedHeader } from './header-parser';
+
+/**
+ * One nexus.log event: its header fields (level, thread, node, user, logger, timestamp text),
+ * plus where it was read and the lines that continue it (stack traces).
+ */
+export interface LogEvent extends Omit<ParsedHeader, 'epochMs' | 'message'> {
   /** File name, or `-` for stdin. */
   source: string;
   /** 1-based line number of the header line in its source. */
@@ -8,14 +13,6 @@ export interface LogEvent {
   offset: number;
   /** Event time in epoch milliseconds (the log timestamp, offset applied). */
   time: number;
-  /** The timestamp as printed, e.g. `2025-09-10 01:36:22,857+0000`. */
-  timestampText: string;
-  level: string;
-  thread: string;
-  /** HA node name, null when empty or absent. */
-  node: string | null;
-  user: string | null;
-  logger: string;
   /** Message of the header line, hard wraps repaired. */
   message: string;
   /** The whole header line, hard wraps repaired: what evidence quotes. */

@@ -39,6 +39,20 @@ describe('followFile', () => {
     await Promise.all(opened.splice(0).map((follower) => follower.return(undefined)));
   });
 
+  /** Follows a new empty nexus.log; once `first` resolves, the follower has read `firstLine`. */
+  async function following(firstLine: string) {
+    const dir = tempDir();
+    const file = path.join(dir, 'nexus.log');
+    writeFileSync(file, '');
+    const stop = new AbortController();
+    const follower = follow(file, { signal: stop.signal, pollMs: 10 });
+    const first = follower.next();
+    await sleep(50); // it has opened the file at its end
+    appendFileSync(file, firstLine);
+    expect(((await first).value as Buffer).toString()).toBe(firstLine);
+    return { dir, file, stop, follower };
+  }
+
   it('starts at the end by default, at the start with fromStart', async () => {
     const file = path.join(tempDir(), 'nexus.log');
     writeFileSync(file, 'old line\n');
@@ -54,15 +68,7 @@ describe('followFile', () => {
   });
 
   it('reads across a rotation (rename, then a new file) exactly once, also when the reader paused', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'nexus.log');
-    writeFileSync(file, '');
-    const stop = new AbortController();
-    const follower = follow(file, { signal: stop.signal, pollMs: 10 });
-    const first = follower.next();
-    await sleep(50);
-    appendFileSync(file, 'a1\n');
-    expect(((await first).value as Buffer).toString()).toBe('a1\n');
+    const { dir, file, stop, follower } = await following('a1\n');
     // The reader pauses; meanwhile the old file grows, is rotated away, and a new one starts.
     appendFileSync(file, 'a2\n');
     renameSync(file, path.join(dir, 'nexus-2025-01-01.log'));
@@ -75,15 +81,7 @@ describe('followFile', () => {
   });
 
   it('reads a rotated file to its end even once deleted (logback compresses, then deletes it)', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'nexus.log');
-    writeFileSync(file, '');
-    const stop = new AbortController();
-    const follower = follow(file, { signal: stop.signal, pollMs: 10 });
-    const first = follower.next();
-    await sleep(50);
-    appendFileSync(file, 'x1\n');
-    await first;
+    const { file, stop, follower } = await following('x1\n');
     appendFileSync(file, 'x2\n');
     unlinkSync(file);
     await sleep(30);
@@ -93,14 +91,7 @@ describe('followFile', () => {
   });
 
   it('after truncation (copytruncate) reads the new content from the start', async () => {
-    const file = path.join(tempDir(), 'nexus.log');
-    writeFileSync(file, '');
-    const stop = new AbortController();
-    const follower = follow(file, { signal: stop.signal, pollMs: 10 });
-    const first = follower.next();
-    await sleep(50);
-    appendFileSync(file, 'before truncation, long enough\n');
-    await first;
+    const { file, stop, follower } = await following('before truncation, long enough\n');
     truncateSync(file, 0);
     await sleep(30);
     appendFileSync(file, 'after\n');
