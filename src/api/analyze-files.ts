@@ -90,8 +90,7 @@ export async function* analyzeFiles(
     return false;
   };
 
-  const within = (incidents: readonly Incident[]): readonly Incident[] =>
-    range.since === undefined && range.until === undefined ? incidents : incidents.filter((i) => inRange(Date.parse(i.firstSeen), range));
+  const within = keepWithin(range);
   const sources = parallel ? readInParallel(analyzer, inputs, jobs, options) : readInTurn(analyzer, inputs, options);
   for await (const step of sources) {
     if (step.error !== undefined && failed(step.error)) {
@@ -113,8 +112,7 @@ async function* followOne(patterns: readonly string[], range: TimeRange, options
   const analyzer = new Analyzer({ ...options, source: target });
   options.analyzer?.(analyzer);
   options.onInput?.(target);
-  const within = (incidents: readonly Incident[]): readonly Incident[] =>
-    incidents.filter((i) => inRange(Date.parse(i.firstSeen), range));
+  const within = keepWithin(range);
   const chunks = followFile(target, {
     ...(options.fromStart === undefined ? {} : { fromStart: options.fromStart }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -130,6 +128,12 @@ async function followTarget(pattern: string): Promise<string> {
   } catch {
     return pattern;
   }
+}
+
+/** A filter keeping the incidents that began in the range (all of them when it is open). */
+function keepWithin(range: TimeRange): (incidents: readonly Incident[]) => readonly Incident[] {
+  if (range.since === undefined && range.until === undefined) return (incidents) => incidents;
+  return (incidents) => incidents.filter((incident) => inRange(Date.parse(incident.firstSeen), range));
 }
 
 function epochOf(time: number | Date | undefined): number | undefined {

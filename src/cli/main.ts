@@ -102,7 +102,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       },
       onInputError: (error) => {
         failedInputs++;
-        progress?.stop();
+        progress?.clear(); // the message gets its own line; the progress line comes back
         log.error({ input: error.input }, error.message);
       },
     });
