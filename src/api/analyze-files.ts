@@ -15,7 +15,11 @@ import { orderInputs } from '../source/order-inputs';
 import { defaultJobs, extractInParallel, WORKER_SCRIPT } from '../source/parallel/parallel-extraction';
 import { IDLE, nextOrIdle } from '../source/live-clock';
 import { readInput, startsWithGzipMagic } from '../source/read-input';
+import { isRequestLogName } from '../source/request-log';
 import { resolveInputs, STDIN, type Input } from '../source/resolve-inputs';
+import { LINE_HAS_LITERAL, LineSplitter } from '../lines/line-splitter';
+import { isDockerPushIncident } from '../rules/builtin/docker-manifest-missing-layers';
+import { DockerRequestScan, REQUEST_LITERALS } from '../rules/builtin/docker-request-evidence';
 import { fileOutsideRange, inRange, type TimeRange } from '../source/time-range';
 
 export interface AnalyzeFilesOptions extends AnalyzerOptions {
@@ -75,31 +79,78 @@ export async function* analyzeFiles(
     yield* followOne(typeof patterns === 'string' ? [patterns] : patterns, range, options);
     return;
   }
-  const inputs = (await orderInputs(await resolveInputs(typeof patterns === 'string' ? [patterns] : patterns))).filter(
+  const all = (await orderInputs(await resolveInputs(typeof patterns === 'string' ? [patterns] : patterns))).filter(
     (input) => !fileOutsideRange(input.name, range),
   );
-  options.onInputs?.(inputs.map((input) => input.name));
+  const requestLogs = all.filter((input) => isRequestLogName(input.name));
+  const logs = all.filter((input) => !isRequestLogName(input.name));
+  options.onInputs?.([...logs, ...requestLogs].map((input) => input.name));
+  const incidents = analyzeLogs(logs, range, options);
+  if (requestLogs.length === 0) {
+    yield* incidents;
+    return;
+  }
+  // request.log tells why: read it once the incidents are known, then report them with it.
+  const held: Incident[] = [];
+  try {
+    for await (const incident of incidents) held.push(incident);
+    yield* await withRequestEvidence(held, requestLogs, options);
+  } catch (error) {
+    yield* held; // nothing found so far is lost
+    throw error;
+  }
+}
+
+/** The incidents of nexus.log files (every layout), in time order. */
+async function* analyzeLogs(inputs: readonly Input[], range: TimeRange, options: AnalyzeFilesOptions): AsyncGenerator<Incident> {
   const analyzer = new Analyzer(options);
   options.analyzer?.(analyzer);
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
   const parallel = jobs > 1 && inputs.length > 1 && existsSync(WORKER_SCRIPT) && (await worthWorkers(inputs, options.jobs !== undefined));
-  const failed = (error: InputError): boolean => {
-    if (options.signal?.aborted) return false; // stopped on request: not an input error
-    if (options.onInputError === undefined) return true;
-    options.onInputError(error);
-    return false;
-  };
-
   const within = keepWithin(range);
   const sources = parallel ? readInParallel(analyzer, inputs, jobs, options) : readInTurn(analyzer, inputs, options);
   for await (const step of sources) {
-    if (step.error !== undefined && failed(step.error)) {
+    if (step.error !== undefined && inputFailed(step.error, options)) {
       yield* within(analyzer.end()); // nothing found so far is lost
       throw step.error;
     }
     yield* within(step.incidents);
   }
   yield* within(options.signal?.aborted ? analyzer.shutdown() : analyzer.end());
+}
+
+/** True when the error must end the run: no onInputError to hand it to, and not stopped on request. */
+function inputFailed(error: InputError, options: AnalyzeFilesOptions): boolean {
+  if (options.signal?.aborted) return false; // stopped on request: not an input error
+  if (options.onInputError === undefined) return true;
+  options.onInputError(error);
+  return false;
+}
+
+/** Scans request logs for what the push incidents need, and returns the incidents enriched. */
+async function withRequestEvidence(incidents: readonly Incident[], requestLogs: readonly Input[], options: AnalyzeFilesOptions): Promise<Incident[]> {
+  const pushes = incidents.filter(isDockerPushIncident).filter((incident) => incident.lifecycle === 'closed');
+  if (pushes.length === 0) return [...incidents];
+  const scan = new DockerRequestScan(pushes);
+  const readOptions = options.signal === undefined ? {} : { signal: options.signal };
+  for (const input of requestLogs) {
+    options.onInput?.(input.name);
+    const splitter = new LineSplitter(
+      {
+        line: (buf, start, end, line, offset, flags) => {
+          if (flags & LINE_HAS_LITERAL) scan.line(buf.toString('utf8', start, end), { source: input.name, line, offset });
+        },
+      },
+      { literals: REQUEST_LITERALS, maxLineBytes: options.maxLineBytes ?? DEFAULTS.maxLineBytes },
+    );
+    try {
+      for await (const chunk of readInput(input, readOptions)) splitter.write(chunk);
+      splitter.end();
+    } catch (error) {
+      if (inputFailed(error as InputError, options)) throw error;
+    }
+  }
+  return incidents.map((incident) => (isDockerPushIncident(incident) && incident.lifecycle === 'closed' ? scan.enrich(incident) : incident));
 }
 
 /** `follow`: one file, read live until the signal aborts; the open groups are then reported. */

@@ -44,6 +44,13 @@ export function formatPretty(incident: Incident, options: PrettyOptions): string
       const more = incident.missingLayersOmitted > 0 ? ` (+${incident.missingLayersOmitted} more)` : '';
       field(`missing (${incident.missingLayers.length + incident.missingLayersOmitted})`, shown + more);
     }
+    if (incident.layerChecks.length > 0) {
+      const by = [...new Set(incident.layerChecks.map((c) => c.repository ?? 'a connector port'))].join(', ');
+      field('checked', `${incident.layerChecks.length} layer check(s) answered 200 by ${by} (request.log)`);
+    }
+    if (incident.client !== null) {
+      field('client', `${incident.client.ip}${incident.client.user === null ? '' : ` as ${incident.client.user}`}` + (incident.client.userAgent === null ? '' : `, ${incident.client.userAgent}`));
+    }
   }
   const who = [incident.user === null ? null : `user ${incident.user}`, incident.thread === null ? null : `thread ${incident.thread}`]
     .filter((part): part is string => part !== null)
@@ -56,12 +63,18 @@ export function formatPretty(incident: Incident, options: PrettyOptions): string
   field('cause', `${diagnosis.cause} (${diagnosis.confidence} confidence)`);
   field('', diagnosis.explanation);
   diagnosis.remediation.forEach((step, index) => field(index === 0 ? 'fix' : '', `${index + 1}. ${step}`));
-  const first = incident.evidence[0];
-  const last = incident.evidence[incident.evidence.length - 1];
-  if (first !== undefined && last !== undefined) {
-    const range = first.line === last.line ? `${first.line}` : `${first.line}-${last.line}`;
+  if (incident.evidence.length > 0) {
+    // Per source, in order of first use: `nexus.log:8-16, request.log:3-12`.
+    const lines = new Map<string, number[]>();
+    for (const e of incident.evidence) lines.set(e.source, [...(lines.get(e.source) ?? []), e.line]);
+    const ranges = [...lines].map(([source, numbers]) => {
+      const low = Math.min(...numbers);
+      const high = Math.max(...numbers);
+      return `${source}:${low === high ? low : `${low}-${high}`}`;
+    });
     const omitted = incident.evidenceOmitted > 0 ? `, ${incident.evidenceOmitted} more not kept` : '';
-    field('evidence', `${first.source}:${range} (${incident.evidence.length} lines${omitted})`);
+    const count = incident.evidence.length === 1 ? '1 line' : `${incident.evidence.length} lines`;
+    field('evidence', `${ranges.join(', ')} (${count}${omitted})`);
   }
   out.push('');
   return `${out.join('\n')}\n`;

@@ -44,18 +44,20 @@ export class ProgressLine {
     if (this.timer === null) return;
     clearInterval(this.timer);
     this.timer = null;
-    this.draw();
+    this.draw(true);
     this.out.write('\r\u001b[K');
   }
 
-  private draw(): void {
-    const fraction = Math.max(0, Math.min(1, this.source.fraction()));
+  /** `finished`: everything was read, whatever the estimates say. */
+  private draw(finished = false): void {
+    const fraction = finished ? 1 : Math.max(0, Math.min(1, this.source.fraction()));
+    const inputsDone = finished ? this.source.inputs() : this.source.inputsDone();
     const filled = Math.round(fraction * BAR);
     const seconds = Math.max(0.001, (Date.now() - this.started) / 1000);
     const megabytes = this.source.readBytes() / 1e6;
     this.out.write(
       `\r\u001b[K[${'='.repeat(filled)}${' '.repeat(BAR - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ` +
-        `${this.source.inputsDone()}/${this.source.inputs()} inputs  ${megabytes.toFixed(0)} MB  ${(megabytes / seconds).toFixed(0)} MB/s  ` +
+        `${inputsDone}/${this.source.inputs()} inputs  ${megabytes.toFixed(0)} MB  ${(megabytes / seconds).toFixed(0)} MB/s  ` +
         `${this.source.incidents()} incidents`,
     );
   }

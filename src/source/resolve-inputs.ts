@@ -10,8 +10,8 @@ import { InputError, toInputError } from './input-error';
 
 export const STDIN = '-';
 
-/** The files a directory contributes: the live log and its rotations. */
-export const DIRECTORY_PATTERN = 'nexus*.log*';
+/** The files a directory contributes: nexus.log and request.log, live and rotated. */
+export const DIRECTORY_PATTERN = '{nexus,request}*.log*';
 
 export interface Input {
   /** As shown in evidence and messages: the path as given or found, or `-`. */
@@ -38,7 +38,7 @@ export async function resolveInputs(patterns: readonly string[]): Promise<Input[
     const stats = await statOrUndefined(pattern);
     if (stats?.isDirectory()) {
       const found = await fg(DIRECTORY_PATTERN, { cwd: pattern, onlyFiles: true, dot: false });
-      if (found.length === 0) throw new InputError(pattern, `directory has no ${DIRECTORY_PATTERN} files`);
+      if (found.length === 0) throw new InputError(pattern, 'directory has no nexus*.log* or request*.log* files');
       for (const file of found.sort()) add(await checkedFile(path.join(pattern, file)));
     } else if (stats !== undefined) {
       add(await checkedFile(pattern, stats));

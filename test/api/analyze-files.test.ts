@@ -60,7 +60,7 @@ describe('analyzeFiles', () => {
   it('fails with an InputError naming a missing file, an empty glob or a directory without logs', async () => {
     await expect(all('/nonexistent/nexus.log')).rejects.toThrow(new InputError('/nonexistent/nexus.log', 'no such file or directory'));
     await expect(all('/nonexistent/*.log')).rejects.toThrow(/no files match/);
-    await expect(all(tempDir())).rejects.toThrow(/has no nexus\*\.log\* files/);
+    await expect(all(tempDir())).rejects.toThrow(/has no nexus\*\.log\* or request\*\.log\* files/);
   });
 
   it('a corrupt .gz: incidents found before the damage are kept, then the error names the file', async () => {

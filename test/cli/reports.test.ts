@@ -90,7 +90,8 @@ describe('progress on a terminal', () => {
     const out = path.join(tempDir(), 'out.ndjson');
     const run = onTerminal(`samples/ > "${out}"`);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/\[=+ *\] +\d+% {2}\d+\/5 inputs {2}\d+ MB {2}\d+ MB\/s {2}\d+ incidents/);
+    expect(run.stdout).toMatch(/\[=+ *\] +\d+% {2}\d+\/6 inputs {2}\d+ MB {2}\d+ MB\/s {2}\d+ incidents/);
+    expect(run.stdout).toMatch(/\[={24}\] 100% {2}6\/6 inputs {2}\d+ MB {2}\d+ MB\/s {2}11 incidents\r\u001b\[K$/); // the last drawing
     expect(run.stdout.endsWith('\r\u001b[K')).toBe(true);
     expect(parseNdjson(readFileSync(out, 'utf8'))).toHaveLength(11);
   });

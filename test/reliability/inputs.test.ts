@@ -31,7 +31,7 @@ describe('inputs', () => {
     const empty = tempDir();
     const run = runCli([empty]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toBe(`nexus-log-analyzer: error: ${empty}: directory has no nexus*.log* files\n`);
+    expect(run.stderr).toBe(`nexus-log-analyzer: error: ${empty}: directory has no nexus*.log* or request*.log* files\n`);
   });
 
   it('a file without read permission is named with "permission denied"', async () => {

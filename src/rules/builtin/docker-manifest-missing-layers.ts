@@ -34,6 +34,25 @@ export interface PushRequest {
   error: string;
 }
 
+/** A layer check the client made before the push, from request.log. */
+export interface LayerCheck {
+  digest: string;
+  method: string;
+  path: string;
+  status: number;
+  /** The repository that answered, from `/repository/<name>/`; null on a connector port. */
+  repository: string | null;
+  clientIp: string;
+  /** When the check completed, ISO-8601 UTC (request.log has second precision). */
+  time: string;
+}
+
+export interface PushClient {
+  ip: string;
+  user: string | null;
+  userAgent: string | null;
+}
+
 export interface DockerPushIncident extends Incident {
   rule: typeof DOCKER_MANIFEST_MISSING_LAYERS;
   repository: string | null;
@@ -45,6 +64,10 @@ export interface DockerPushIncident extends Incident {
   /** Layers past the per-incident cap, counted but not listed. */
   missingLayersOmitted: number;
   request: PushRequest | null;
+  /** Who pushed, from the PUT in request.log; null without request.log. */
+  client: PushClient | null;
+  /** The client's layer checks answered 200 for the missing layers, from request.log. */
+  layerChecks: LayerCheck[];
 }
 
 export function isDockerPushIncident(incident: Incident): incident is DockerPushIncident {
@@ -226,6 +249,8 @@ function buildIncident(group: PushGroup, reason: CloseReason | null, span: Group
     missingLayers: group.layers.slice(), // a snapshot: the group may still grow
     missingLayersOmitted: group.layersOmitted,
     request: group.request,
+    client: null,
+    layerChecks: [],
     evidence: group.evidence.slice(),
     evidenceOmitted: group.evidenceOmitted,
     diagnosis,

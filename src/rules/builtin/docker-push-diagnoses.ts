@@ -3,6 +3,7 @@
  * was built for (docs/rules/docker-manifest-missing-layers.md has the long form).
  */
 import type { Diagnosis, Reference } from '../../incidents/incident';
+import type { DockerPushIncident, LayerCheck } from './docker-manifest-missing-layers';
 
 const RULE_PAGE: Reference = { title: 'docs/rules/docker-manifest-missing-layers.md', url: null };
 const REGISTRY_ERRORS: Reference = {
@@ -87,5 +88,55 @@ export function rejectedManifestDiagnosis(names: PushNames): Diagnosis {
       REGISTRY_ERRORS,
       RULE_PAGE,
     ],
+  };
+}
+
+/**
+ * request.log shows the client's checks for the missing layers answered 200. Answered by
+ * another repository than the one pushed to: the routing split, proven. Answered by the same
+ * repository: it said it had the layers, then could not find them (blob store trouble).
+ */
+export function layerCheckDiagnosis(incident: DockerPushIncident, checks: readonly LayerCheck[]): Diagnosis {
+  const target = incident.repository;
+  const elsewhere = checks.filter((check) => check.repository !== target);
+  const layers = new Set(checks.map((check) => check.digest)).size;
+  const missing = incident.missingLayers.length;
+  const example = (elsewhere[0] ?? checks[0]) as LayerCheck;
+  const answeredBy = [...new Set(elsewhere.map((check) => (check.repository === null ? 'a connector port (/v2/...)' : `'${check.repository}'`)))];
+  const imageRef = incident.image ?? 'the image';
+  if (elsewhere.length > 0) {
+    const base = missingLayersDiagnosis({ imageRef, repository: target }, missing, incident.request !== null);
+    return {
+      ...base,
+      confidence: 'high',
+      explanation:
+        `request.log shows the client's layer checks for ${layers} of the ${missing} missing layer(s) answered 200 by ` +
+        `${answeredBy.join(' and ')}, not by ${target === null ? 'the repository pushed to' : `'${target}'`} where the manifest was PUT ` +
+        `(for example ${example.method} ${example.path} -> ${example.status} at ${example.time}). The client was told those layers ` +
+        'existed, so it never uploaded them, and the hosted repository refused the manifest that lists them. ' +
+        'Blob checks and pushes are routed to different repositories: a reverse proxy that sends GET/HEAD to a group and ' +
+        'PUT to the hosted repository, or a client pushing through the group.',
+      remediation: [
+        `Route the push's blob checks to the repository that receives the push: HEAD and GET /v2/<image>/blobs/... from ` +
+          `${example.clientIp} went to ${answeredBy.join(' and ')}; send them to ${target === null ? 'the hosted repository' : `'${target}'`} ` +
+          '(or push straight to its own connector port or /repository/<name>/ path).',
+        ...base.remediation.slice(1, 3),
+      ],
+    };
+  }
+  return {
+    cause: 'layer-missing-after-check',
+    explanation:
+      `request.log shows ${target === null ? 'the repository' : `'${target}'`} itself answered the client's checks for ${layers} of ` +
+      `the ${missing} missing layer(s) with 200 (for example ${example.method} ${example.path} at ${example.time}), then did not ` +
+      'find them when the manifest arrived. The blob was referenced but not usable by this repository: a blob store shared with a ' +
+      'proxy repository, a blob deleted between the check and the push (cleanup or compact task), or blob store metadata out of step.',
+    confidence: 'medium',
+    remediation: [
+      'Give the proxy and the hosted Docker repositories separate blob stores.',
+      'Check for cleanup, compact or "Docker - Delete unused manifests and images" tasks that ran between the checks and the push.',
+      `Push ${imageRef} again; if it fails the same way, run the blob store's "Repair - Reconcile component database from blob store" task.`,
+    ],
+    references: missingLayersDiagnosis({ imageRef, repository: target }, missing, true).references,
   };
 }

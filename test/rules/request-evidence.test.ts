@@ -1,0 +1,95 @@
+/** request.log: every layout parses; joined to nexus.log it proves why a push failed. */
+import * as path from 'node:path';
+import { analyzeFiles } from '../../src/api/analyze-files';
+import type { Incident } from '../../src/incidents/incident';
+import { isDockerPushIncident, type DockerPushIncident } from '../../src/rules/builtin/docker-manifest-missing-layers';
+import { isRequestLogName, parseBlobPath, parseRequestLine } from '../../src/source/request-log';
+import { SAMPLES } from '../support/helpers';
+
+const UA = 'docker/24.0.7 go/go1.20.10 UpstreamClient(Docker-Client/24.0.7 \\(linux\\))';
+
+describe('request.log lines', () => {
+  const expected = {
+    clientIp: '172.18.0.1',
+    user: 'admin',
+    method: 'PUT',
+    path: '/repository/docker-hosted/v2/test-image/manifests/1.0',
+    status: 400,
+    elapsed: 165,
+    time: Date.UTC(2026, 3, 9, 14, 23, 42),
+  };
+
+  it('3.17+: Content-Length, User-Agent and [thread]', () => {
+    const line = `172.18.0.1 - admin [09/Apr/2026:14:23:42 +0000] "PUT /repository/docker-hosted/v2/test-image/manifests/1.0 HTTP/1.1" 400 22997 0 165 "${UA}" [qtp1985555490-85]`;
+    expect(parseRequestLine(line)).toEqual({ ...expected, userAgent: UA, thread: 'qtp1985555490-85' });
+  });
+
+  it('3.13+: no [thread]; 3.3+: no Content-Length; older: no User-Agent', () => {
+    const base = '172.18.0.1 - admin [09/Apr/2026:14:23:42 +0000] "PUT /repository/docker-hosted/v2/test-image/manifests/1.0 HTTP/1.1" 400';
+    expect(parseRequestLine(`${base} 22997 0 165 "buildkit/v0.29"`)).toEqual({ ...expected, userAgent: 'buildkit/v0.29', thread: null });
+    expect(parseRequestLine(`${base} 0 165 "buildkit/v0.29"`)).toEqual({ ...expected, userAgent: 'buildkit/v0.29', thread: null });
+    expect(parseRequestLine(`${base} 0 165`)).toEqual({ ...expected, userAgent: null, thread: null });
+    expect(parseRequestLine(`${base} - 0 165 "" [qtp1-2]`)).toEqual({ ...expected, userAgent: null, thread: 'qtp1-2' });
+  });
+
+  it('applies the offset; an anonymous user is null; junk is not a request', () => {
+    const line = '10.0.0.1 - - [09/Apr/2026:10:23:42 -0400] "HEAD /v2/a/blobs/sha256:abc HTTP/1.1" 200 - 0 3 "x" [t]';
+    expect(parseRequestLine(line)).toMatchObject({ user: null, method: 'HEAD', time: Date.UTC(2026, 3, 9, 14, 23, 42) });
+    expect(parseRequestLine('2025-09-10 01:36:22,857+0000 INFO [x] y z - m')).toBeUndefined();
+    expect(parseRequestLine('')).toBeUndefined();
+  });
+
+  it('knows request log names and blob paths', () => {
+    expect(isRequestLogName('/nexus-data/log/request.log')).toBe(true);
+    expect(isRequestLogName('log/request-2026-11-19.log.gz')).toBe(true);
+    expect(isRequestLogName('log/nexus.log')).toBe(false);
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(parseBlobPath(`/repository/docker-group/v2/team/app/blobs/${digest}`)).toEqual({ repository: 'docker-group', image: 'team/app', digest });
+    expect(parseBlobPath(`/v2/team/app/blobs/${digest}`)).toEqual({ repository: null, image: 'team/app', digest });
+  });
+});
+
+describe('nexus.log joined with request.log', () => {
+  async function pushes(patterns: string[]): Promise<DockerPushIncident[]> {
+    const out: Incident[] = [];
+    for await (const incident of analyzeFiles(patterns, { jobs: 1 })) out.push(incident);
+    return out.filter(isDockerPushIncident);
+  }
+  const nexusLog = path.join(SAMPLES, 'nexus.log');
+  const requestLog = path.join(SAMPLES, 'request.log');
+
+  it('proves the routing split: layer checks answered 200 by the group, the manifest PUT to the hosted repository', async () => {
+    const incident = (await pushes([nexusLog, requestLog])).find((i) => i.image === 'team-a/api-server') as DockerPushIncident;
+    expect(incident.client).toEqual({ ip: '10.0.4.17', user: 'ci-bot', userAgent: expect.stringContaining('docker/24.0.7') });
+    expect(incident.layerChecks.map((c) => [c.method, c.status, c.repository])).toEqual([
+      ['HEAD', 200, 'docker-group'], ['HEAD', 200, 'docker-group'], ['HEAD', 200, 'docker-group'],
+    ]);
+    expect(incident.layerChecks.map((c) => c.digest).sort()).toEqual([...incident.missingLayers].sort());
+    expect(incident.diagnosis).toMatchObject({ cause: 'layer-check-answered-by-other-repository', confidence: 'high' });
+    expect(incident.diagnosis.explanation).toContain("answered 200 by 'docker-group', not by 'docker-hosted'");
+    expect(incident.diagnosis.remediation[0]).toContain('from 10.0.4.17 went to');
+    const sources = incident.evidence.map((e) => path.basename(e.source));
+    expect(sources.filter((s) => s === 'request.log')).toHaveLength(4); // 3 checks + the PUT
+    expect(incident.evidence[incident.evidence.length - 1]?.text).toContain('"PUT /repository/docker-hosted/v2/team-a/api-server/manifests/1.4.2');
+  });
+
+  it('checks answered by the hosted repository itself point at the blob store instead', async () => {
+    const incident = (await pushes([nexusLog, requestLog])).find((i) => i.image === 'team-b/worker') as DockerPushIncident;
+    expect(incident.layerChecks.map((c) => c.repository)).toEqual(['docker-hosted', 'docker-hosted']);
+    expect(incident.diagnosis).toMatchObject({ cause: 'layer-missing-after-check', confidence: 'medium' });
+    expect(incident.diagnosis.remediation.join(' ')).toContain('separate blob stores');
+  });
+
+  it('without request.log the cause is the likely one, with what to collect to confirm it', async () => {
+    const incident = (await pushes([nexusLog])).find((i) => i.image === 'team-a/api-server') as DockerPushIncident;
+    expect([incident.client, incident.layerChecks, incident.diagnosis.confidence]).toEqual([null, [], 'medium']);
+    expect(incident.diagnosis.remediation.join(' ')).toContain('To confirm: in request.log');
+  });
+
+  it('a folder brings its request.log along; pushes without matching requests are unchanged', async () => {
+    const all = await pushes([SAMPLES]);
+    expect(all).toHaveLength(11);
+    expect(all.filter((i) => i.client !== null).map((i) => i.image).sort()).toEqual(['team-a/api-server', 'team-b/worker']);
+    expect(all.find((i) => i.image === 'ml/trainer')?.client).toBeNull(); // its thread later served a GET /v2/ only
+  });
+});
