@@ -80,6 +80,8 @@ export interface AnalyzerStats extends SourceCounters {
   lateEvents: number;
   /** Exact repeats of a recent relevant line (a shipper that retried); not correlated twice. */
   duplicateEvents: number;
+  /** Groups that closed without being incidents by their rule (e.g. an absence whose event came). */
+  discarded: number;
 }
 
 export const DEFAULTS = {
@@ -102,7 +104,7 @@ export type ExtractedRecord = LogEvent | number;
 
 export class Analyzer {
   private readonly engine: CorrelationEngine;
-  private readonly literals: string[];
+  private readonly prefilters: { literals: string[]; gatedLiterals: string[]; gatedLevels: string };
   private readonly maxLineBytes: number;
   private readonly maxContinuationLines: number;
   private readonly eventSink: EventSink;
@@ -126,7 +128,7 @@ export class Analyzer {
       { maxOpenGroups: options.maxOpenGroups ?? DEFAULTS.maxOpenGroups, lifecycle: options.lifecycle === true },
       (incident) => this.outbox.push(incident),
     );
-    this.literals = this.engine.literals;
+    this.prefilters = this.engine.prefilters;
     this.maxLineBytes = options.maxLineBytes ?? DEFAULTS.maxLineBytes;
     this.maxContinuationLines = options.maxContinuationLines ?? DEFAULTS.maxContinuationLines;
     const engine = this.engine;
@@ -239,7 +241,7 @@ export class Analyzer {
   /** How a source must be read for this analyzer's rules: for extractors running elsewhere (workers). */
   extractorOptions(): Omit<ExtractorOptions, 'source'> {
     return {
-      literals: this.literals,
+      ...this.prefilters,
       maxLineBytes: this.maxLineBytes,
       maxContinuationLines: this.maxContinuationLines,
       sampleEvery: DEFAULTS.sampleEvery,
@@ -294,6 +296,7 @@ export class Analyzer {
       evicted: engine.evicted,
       lateEvents: engine.lateEvents,
       duplicateEvents: engine.duplicateEvents,
+      discarded: engine.discarded,
     };
   }
 

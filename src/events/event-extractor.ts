@@ -9,6 +9,9 @@ import { EventAssembler, type AssemblerState, type EventSink } from './event-ass
 export interface ExtractorOptions {
   source: string;
   literals: readonly string[];
+  /** Literals looked for only in headers whose level starts with one of `gatedLevels`. */
+  gatedLiterals: readonly string[];
+  gatedLevels: string;
   maxLineBytes: number;
   maxContinuationLines: number;
   sampleEvery: number;
@@ -60,7 +63,12 @@ export class EventExtractor {
       maxContinuationLines: options.maxContinuationLines,
       sampleEvery: options.sampleEvery,
     });
-    this.splitter = new LineSplitter(this.assembler, { literals: options.literals, maxLineBytes: options.maxLineBytes });
+    this.splitter = new LineSplitter(this.assembler, {
+      literals: options.literals,
+      gatedLiterals: options.gatedLiterals,
+      gatedLevels: options.gatedLevels,
+      maxLineBytes: options.maxLineBytes,
+    });
   }
 
   write(chunk: Buffer): void {

@@ -37,6 +37,22 @@ export function startsWithTimestamp(buf: Uint8Array, start: number, end: number)
   );
 }
 
+/**
+ * First letter of the level of a header line (`E`, `W`, `I`, `D`, `T`), or 0 when the line is
+ * not a header. Byte reads only: the canonical layout has the level at column 29; other
+ * timestamp variants are skipped to their first space.
+ */
+export function levelInitial(buf: Uint8Array, start: number, end: number): number {
+  if (!startsWithTimestamp(buf, start, end)) return 0;
+  let at = start + 28;
+  if (buf[at] !== 0x20) {
+    at = start + 19;
+    while (at < end && buf[at] !== 0x20) at++;
+  }
+  while (at < end && buf[at] === 0x20) at++;
+  return at < end ? (buf[at] as number) : 0;
+}
+
 function twoDigits(text: string, at: number): number {
   const a = text.charCodeAt(at) - ZERO;
   const b = text.charCodeAt(at + 1) - ZERO;

@@ -8,6 +8,8 @@
  * its newline and one integer comparison.
  */
 
+import { levelInitial } from '../events/timestamp';
+
 /** Flags passed with each line. */
 export const LINE_HAS_LITERAL = 1;
 export const LINE_TRUNCATED = 2;
@@ -21,8 +23,15 @@ export interface LineSink {
 }
 
 export interface LineSplitterOptions {
-  /** Literal substrings; lines containing any of them get LINE_HAS_LITERAL. */
+  /** Literal substrings searched in every line; lines containing any get LINE_HAS_LITERAL. */
   literals: readonly string[];
+  /**
+   * Literal substrings searched only in event headers whose level starts with one of
+   * `gatedLevels` (e.g. `WE` for WARN and ERROR): no scan of the whole chunk, so many rules
+   * cost little. See docs/performance.md.
+   */
+  gatedLiterals?: readonly string[];
+  gatedLevels?: string;
   /** Bytes kept of an over-long line; the rest is dropped and the line flagged LINE_TRUNCATED. */
   maxLineBytes: number;
 }
@@ -42,6 +51,9 @@ export interface SplitterState {
 
 export class LineSplitter {
   private readonly literals: readonly Buffer[];
+  private readonly gatedLiterals: readonly Buffer[];
+  /** gate[c] is true when a level starting with byte c is gated. */
+  private readonly gate = new Uint8Array(256);
   private readonly maxLineBytes: number;
   private readonly sink: LineSink;
 
@@ -62,6 +74,8 @@ export class LineSplitter {
   constructor(sink: LineSink, options: LineSplitterOptions) {
     this.sink = sink;
     this.literals = options.literals.filter((l) => l.length > 0).map((l) => Buffer.from(l, 'utf8'));
+    this.gatedLiterals = (options.gatedLiterals ?? []).filter((l) => l.length > 0).map((l) => Buffer.from(l, 'utf8'));
+    for (const level of options.gatedLevels ?? '') this.gate[level.charCodeAt(0)] = 1;
     this.maxLineBytes = Math.max(1, options.maxLineBytes);
   }
 
@@ -128,7 +142,7 @@ export class LineSplitter {
       end = start + this.maxLineBytes;
       flags |= LINE_TRUNCATED;
     }
-    if (this.containsLiteral(line, start, end)) flags |= LINE_HAS_LITERAL;
+    if (this.anyLiteral(line, start, end)) flags |= LINE_HAS_LITERAL;
     this.sink.line(line, start, end, this.nextLineNumber++, this.bytesSeen + start, flags);
     this.bytesSeen += line.length;
   }
@@ -145,6 +159,7 @@ export class LineSplitter {
     if (this.nextLineNumber === 1) pos += bomLength(chunk, pos);
     const sink = this.sink;
     const max = this.maxLineBytes;
+    const gated = this.gatedLiterals.length > 0;
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, pos);
       if (newline === -1) break;
@@ -162,6 +177,7 @@ export class LineSplitter {
         // A hit past the cap is not in the kept bytes.
         if (flags & LINE_HAS_LITERAL && !this.containsLiteral(chunk, pos, end)) flags &= ~LINE_HAS_LITERAL;
       }
+      if (flags === 0 && gated && this.gate[levelInitial(chunk, pos, end)] === 1 && this.containsGated(chunk, pos, end)) flags = LINE_HAS_LITERAL;
       sink.line(chunk, pos, end, this.nextLineNumber++, this.bytesSeen + pos, flags);
       pos = newline + 1;
     }
@@ -212,13 +228,26 @@ export class LineSplitter {
       end = Math.min(end, start + this.maxLineBytes);
       flags = LINE_TRUNCATED;
     }
-    if (this.containsLiteral(line, start, end)) flags |= LINE_HAS_LITERAL;
+    if (this.anyLiteral(line, start, end)) flags |= LINE_HAS_LITERAL;
     const offset = this.carryOffset + start;
     this.carry = [];
     this.carryBytes = 0;
     this.carryOverflowed = false;
     this.carrying = false;
     this.sink.line(line, start, end, this.nextLineNumber++, offset, flags);
+  }
+
+  /** Both kinds of literal, for a line met whole (carried over chunks, or given as a line). */
+  private anyLiteral(buf: Buffer, start: number, end: number): boolean {
+    if (this.containsLiteral(buf, start, end)) return true;
+    return this.gatedLiterals.length > 0 && this.gate[levelInitial(buf, start, end)] === 1 && this.containsGated(buf, start, end);
+  }
+
+  /** Gated literals inside the line only (a bounded view, so the search stops at its end). */
+  private containsGated(buf: Buffer, start: number, end: number): boolean {
+    const line = buf.subarray(start, end);
+    for (const literal of this.gatedLiterals) if (line.indexOf(literal) !== -1) return true;
+    return false;
   }
 
   private containsLiteral(buf: Buffer, start: number, end: number): boolean {

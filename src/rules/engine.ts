@@ -27,6 +27,8 @@ export interface EngineCounters {
   lateEvents: number;
   /** Events identical to a recent one (a shipper that retried): counted, not correlated again. */
   duplicateEvents: number;
+  /** Groups that closed without being incidents by their rule (e.g. an absence whose event came). */
+  discarded: number;
 }
 
 /** How many recent relevant events are remembered to spot exact repeats. */
@@ -53,7 +55,7 @@ export interface EngineState {
 }
 
 export class CorrelationEngine {
-  readonly counters: EngineCounters = { incidents: 0, incidentsByRule: {}, evicted: 0, lateEvents: 0, duplicateEvents: 0 };
+  readonly counters: EngineCounters = { incidents: 0, incidentsByRule: {}, evicted: 0, lateEvents: 0, duplicateEvents: 0, discarded: 0 };
   private readonly rules: readonly AnyRule[];
   private readonly options: Required<EngineOptions>;
   private readonly recurrence = new RecurrenceCounter();
@@ -110,9 +112,18 @@ export class CorrelationEngine {
     this.recurrence.restoreState(state.recurrence);
   }
 
-  /** Every rule's prefilter literals: what the line splitter searches for. */
-  get literals(): string[] {
-    return [...new Set(this.rules.flatMap((rule) => rule.prefilter))];
+  /**
+   * What the line splitter searches for: literals of rules without levels in every line; those
+   * of rules with levels only in header lines of any of those levels (by their initials).
+   */
+  get prefilters(): { literals: string[]; gatedLiterals: string[]; gatedLevels: string } {
+    const gatedRules = this.rules.filter((rule) => rule.levels !== undefined && rule.levels.length > 0);
+    const everyLine = this.rules.filter((rule) => !gatedRules.includes(rule));
+    return {
+      literals: [...new Set(everyLine.flatMap((rule) => rule.prefilter))],
+      gatedLiterals: [...new Set(gatedRules.flatMap((rule) => rule.prefilter))],
+      gatedLevels: [...new Set(gatedRules.flatMap((rule) => (rule.levels ?? []).map((level) => level.charAt(0))))].join(''),
+    };
   }
 
   get openGroups(): number {
@@ -188,13 +199,15 @@ export class CorrelationEngine {
     if (rule.add(group.state, signal, event)) {
       if (open.get(key) === group) this.close(group, 'matched', true);
     } else if (this.options.lifecycle) {
-      this.emit(this.snapshot(group, group.revision === 1 ? 'opened' : 'updated'));
+      const incident = this.snapshot(group, group.revision === 1 ? 'opened' : 'updated');
+      if (incident !== null) this.emit(incident);
     }
   }
 
-  /** An open group as an incident, for lifecycle events. */
-  private snapshot(group: OpenGroup, lifecycle: 'opened' | 'updated'): Incident {
+  /** An open group as an incident, for lifecycle events; null when it is not one (yet). */
+  private snapshot(group: OpenGroup, lifecycle: 'opened' | 'updated'): Incident | null {
     const incident = group.rule.toIncident(group.state, null, { firstTime: group.firstTime, lastTime: group.lastTime });
+    if (incident === null) return null;
     incident.lifecycle = lifecycle;
     incident.revision = group.revision;
     incident.occurrences = this.recurrence.peek(incident.fingerprint);
@@ -222,6 +235,10 @@ export class CorrelationEngine {
     open.delete(group.key);
     this.openCount--;
     const incident = group.rule.toIncident(group.state, reason, { firstTime: group.firstTime, lastTime: group.lastTime });
+    if (incident === null) {
+      this.counters.discarded++;
+      return;
+    }
     incident.lifecycle = 'closed';
     incident.revision = group.revision + (bySignal ? 0 : 1);
     incident.occurrences = this.recurrence.record(incident.fingerprint);

@@ -22,6 +22,12 @@ export interface CorrelationRule<Signal = unknown, Group = unknown> {
    * reach `match`; all other lines are never decoded. Must not be empty.
    */
   readonly prefilter: readonly string[];
+  /**
+   * The levels of the events the rule reads, e.g. `['WARN', 'ERROR']`. With it, the prefilter
+   * literals are looked for only in header lines of those levels (no scan of every chunk), so
+   * a catalogue of rules stays fast. Without it, every line is searched.
+   */
+  readonly levels?: readonly string[];
   /** A group closes when no signal joined it for this long, in event (log) time. */
   readonly windowMs: number;
 
@@ -38,9 +44,10 @@ export interface CorrelationRule<Signal = unknown, Group = unknown> {
   /**
    * The incident for a group, closed (`reason`) or still open (`reason` null, for lifecycle
    * events); `span` is the event time of its first and last signal. The engine sets
-   * `lifecycle`, `revision` and `occurrences` afterwards.
+   * `lifecycle`, `revision` and `occurrences` afterwards. null: this group is not an incident
+   * (e.g. an absence rule whose awaited event came); the engine counts it as `discarded`.
    */
-  toIncident(group: Group, reason: CloseReason | null, span: GroupSpan): Incident;
+  toIncident(group: Group, reason: CloseReason | null, span: GroupSpan): Incident | null;
 }
 
 export interface GroupSpan {

@@ -138,3 +138,41 @@ describe('LineSplitter cap and CRLF together', () => {
     }
   });
 });
+
+describe('LineSplitter level-gated literals', () => {
+  function flagged(text: string, chunkSize = 1 << 20): string[] {
+    const seen: string[] = [];
+    const splitter = new LineSplitter(
+      { line: (buf, s, e, _n, _o, flags) => void (flags & LINE_HAS_LITERAL && seen.push(buf.toString('utf8', s, e).slice(29, 40))) },
+      { literals: ['ALWAYS'], gatedLiterals: ['Needle'], gatedLevels: 'WE', maxLineBytes: 1 << 20 },
+    );
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; at += chunkSize) splitter.write(bytes.subarray(at, at + chunkSize));
+    splitter.end();
+    return seen;
+  }
+  const line = (level: string, message: string): string => `2025-01-01 10:00:00,000+0000 ${level.padEnd(5)} [t]  *SYSTEM a.B - ${message}`;
+
+  it('finds gated literals only in headers of the gated levels; ungated ones everywhere', () => {
+    const text = [
+      line('WARN', 'a Needle here'),
+      line('ERROR', 'Needle too'),
+      line('INFO', 'a Needle not wanted'),
+      line('DEBUG', 'Needle neither'),
+      '\tat Needle.in(Trace.java:1)',
+      line('INFO', 'ALWAYS found'),
+    ].join('\n');
+    expect(flagged(text)).toEqual(['WARN  [t]  ', 'ERROR [t]  ', 'INFO  [t]  ']);
+  });
+
+  it('does not look past the end of the line, and works in any chunking', () => {
+    const text = [line('WARN', 'nothing here'), line('INFO', 'Needle after the WARN line'), line('ERROR', 'last Needle')].join('\n');
+    for (const size of [1, 7, 64, 1 << 20]) expect(flagged(text, size)).toEqual(['ERROR [t]  ']);
+  });
+
+  it('reads the level in every layout: console, collapsed spaces, no offset', () => {
+    expect(flagged('2025-01-01 10:00:00,000+0000 WARN [t] u a.B - Needle')).toHaveLength(1);
+    expect(flagged('2025-01-01 10:00:00,000 ERROR [t] u a.B - Needle')).toHaveLength(1);
+    expect(flagged('2025-01-01T10:00:00.000+02:00   WARN  [t] u a.B - Needle')).toHaveLength(1);
+  });
+});

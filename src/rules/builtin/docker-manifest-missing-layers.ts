@@ -125,6 +125,7 @@ export function dockerManifestMissingLayersRule(options: DockerManifestRuleOptio
     title: 'Docker push rejected: manifest refers to missing layers',
     severity: 'error',
     prefilter: [MISSING_LAYER_LITERAL, INVALID_MANIFEST_LITERAL],
+    levels: ['ERROR', 'WARN'], // the missing layers are ERRORs, the 400 a WARN
     windowMs,
 
     match(event) {
