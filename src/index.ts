@@ -31,3 +31,14 @@ export { createAnalyzer, AnalyzerStream, type AnalyzerStreamOptions } from './ap
 export { analyzeFiles, type AnalyzeFilesOptions } from './api/analyze-files';
 export { InputError } from './source/input-error';
 export { followFile, type FollowOptions } from './source/follow-file';
+export {
+  declarativeRule,
+  fillTemplate,
+  RuleSpecError,
+  type DeclarativeIncident,
+  type DeclarativeRuleSpec,
+  type EventPattern,
+  type RuleKind,
+} from './rules/declarative';
+export { loadRuleFile } from './rules/load-rules';
+export type { LayerCheck, PushClient } from './rules/builtin/docker-manifest-missing-layers';

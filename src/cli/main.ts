@@ -17,6 +17,9 @@ import { createPinoRecords } from '../outputs/pino-records';
 import { formatPretty } from '../outputs/pretty';
 import { ProgressLine } from '../outputs/progress';
 import { SummaryCollector } from '../outputs/summary';
+import { builtinRules } from '../rules/builtin/index';
+import { loadRuleFile } from '../rules/load-rules';
+import type { AnyRule } from '../rules/rule';
 import { InputError } from '../source/input-error';
 import { STDIN } from '../source/resolve-inputs';
 import { findDefaultLogFolder } from './default-input';
@@ -53,6 +56,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     log.error(`cannot write output: ${error.message}`);
     process.exit(EXIT_USAGE_OR_INPUT);
   });
+
+  let rules: AnyRule[];
+  try {
+    rules = [...builtinRules({ windowMs: options.windowMs }), ...options.rules.flatMap((file) => loadRuleFile(file))];
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    log.error({ input: error.input }, error.message);
+    return EXIT_USAGE_OR_INPUT;
+  }
+  if (options.listRules) {
+    await writeOut(stdout, formatRuleList(rules));
+    return EXIT_OK;
+  }
 
   const paths = inputPaths(options, log);
   if (paths === undefined) return EXIT_USAGE_OR_INPUT;
@@ -91,6 +107,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       ...(options.until === undefined ? {} : { until: options.until }),
       ...(options.follow ? { follow: true, fromStart: options.fromStart } : {}),
       lifecycle: options.lifecycle,
+      rules,
       onInputs: (names) => (inputs = names),
       analyzer: (created) => {
         analyzer = created;
@@ -207,6 +224,15 @@ function createProgress(options: CliOptions, paths: readonly string[], state: ()
     inputs: () => state().inputs.length,
     incidents: () => state().count,
   });
+}
+
+/** `--list-rules`: id, severity, title, and the literals each rule looks for. */
+function formatRuleList(rules: readonly AnyRule[]): string {
+  const lines = rules.map((rule) => {
+    const levels = rule.levels === undefined ? 'any level' : rule.levels.join('/');
+    return `${rule.id}  (${rule.severity})\n  ${rule.title}\n  looks for, in ${levels} lines: ${rule.prefilter.map((l) => JSON.stringify(l)).join(', ')}\n`;
+  });
+  return `${lines.join('\n')}\nPages: docs/rules/<id>.md. Your own rules: --rules <file> (docs/rules/custom-rules.md).\n`;
 }
 
 function reportStats(analyzer: Analyzer, options: CliOptions, log: Logger): void {

@@ -37,6 +37,10 @@ export interface CliOptions {
   fromStart: boolean;
   /** Also write incidents as they open and grow, not only when they close. */
   lifecycle: boolean;
+  /** Files of declarative rules to run besides the built-in ones. */
+  rules: string[];
+  /** Print the rule catalogue and exit. */
+  listRules: boolean;
 }
 
 const EXAMPLES = `
@@ -110,6 +114,8 @@ export function buildProgram(version: string): Command {
     )
     .option('-F, --follow', 'follow one file (or a folder\'s nexus.log) like tail -F: across rotation and truncation, until Ctrl-C')
     .option('--from-start', 'with --follow: read the file from its start, not from its end')
+    .option('--rules <file>', 'also run the declarative rules in this JSON or YAML file (repeatable; docs/rules/custom-rules.md)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--list-rules', 'print the rules (built-in and --rules) with what they find, and exit')
     .option('--lifecycle', 'also write incidents as they open and grow (lifecycle "opened", "updated"), not only when closed')
     .option('--since <time>', 'only incidents that began at or after this time: ISO date/time, today, yesterday, or 2h, 3d (ago)', timeValue)
     .option('--until <time>', 'only incidents that began before this time (same forms)', timeValue)
@@ -149,6 +155,8 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     fromStart?: boolean;
     lifecycle?: boolean;
     pino?: boolean;
+    rules?: string[];
+    listRules?: boolean;
   }>();
   return {
     paths: program.args,
@@ -169,5 +177,7 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     follow: raw.follow === true,
     fromStart: raw.fromStart === true,
     lifecycle: raw.lifecycle === true,
+    rules: raw.rules ?? [],
+    listRules: raw.listRules === true,
   };
 }
