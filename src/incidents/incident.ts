@@ -53,6 +53,8 @@ export interface Diagnosis {
   explanation: string;
   /** high: the log shows it; medium: the usual cause of this pattern; low: one possible cause. */
   confidence: 'high' | 'medium' | 'low';
+  /** Indexes into the incident's `evidence` of the lines the cause rests on. */
+  evidence: number[];
   /** Steps to fix, in order. */
   remediation: string[];
   references: Reference[];

@@ -275,6 +275,7 @@ function buildIncident(spec: DeclarativeRuleSpec, group: Group, reason: CloseRea
       cause: d.cause,
       explanation: fillTemplate(d.explanation, values),
       confidence: d.confidence,
+      evidence: group.evidence.map((_line, index) => index),
       remediation: d.remediation.map((step) => fillTemplate(step, values)),
       references: d.references ?? [],
     },

@@ -46,7 +46,7 @@ function toyRule(windowMs: number): CorrelationRule<{ word: string; key: string 
       user: null,
       evidence: [],
       evidenceOmitted: 0,
-      diagnosis: { cause: 'toy', explanation: '', confidence: 'low', remediation: [], references: [] },
+      diagnosis: { cause: 'toy', explanation: '', confidence: 'low', evidence: [], remediation: [], references: [] },
       key: group.key,
       words: group.words.slice(),
     }),

@@ -71,6 +71,8 @@ describe('nexus.log joined with request.log', () => {
     const sources = incident.evidence.map((e) => path.basename(e.source));
     expect(sources.filter((s) => s === 'request.log')).toHaveLength(4); // 3 checks + the PUT
     expect(incident.evidence[incident.evidence.length - 1]?.text).toContain('"PUT /repository/docker-hosted/v2/team-a/api-server/manifests/1.4.2');
+    // The cause rests on the three checks and the PUT, by index into the evidence.
+    expect(incident.diagnosis.evidence.map((i) => incident.evidence[i]?.text.split('"')[1]?.split(' ')[0])).toEqual(['HEAD', 'HEAD', 'HEAD', 'PUT']);
   });
 
   it('checks answered by the hosted repository itself point at the blob store instead', async () => {

@@ -200,6 +200,7 @@ function buildIncident(group: PushGroup, reason: CloseReason | null, span: Group
   const reference = group.tag === DIGEST_PUSH_TAG ? group.requestReference : group.tag;
   const imageRef = formatImageRef(group.image, reference);
   const names = { imageRef, repository: group.repository };
+  const allEvidence = group.evidence.map((_line, index) => index);
   const layerCount = group.layers.length + group.layersOmitted;
   const rejected = group.request === null ? '' : ` (${group.request.status} Invalid Manifest)`;
   const by = group.user === null ? '' : ` by ${group.user}`;
@@ -210,20 +211,20 @@ function buildIncident(group: PushGroup, reason: CloseReason | null, span: Group
   let diagnosis;
   if (layerCount === 0) {
     summary = `Docker push of ${imageRef}${into}${by} was rejected${rejected} without a missing layer in the log.`;
-    diagnosis = rejectedManifestDiagnosis(names);
+    diagnosis = rejectedManifestDiagnosis(names, allEvidence);
   } else if (group.request !== null) {
     summary =
       `Docker push of ${imageRef}${into}${by} was rejected${rejected}: the manifest refers to ` +
       `${plural(layerCount, 'layer')} the repository does not have.`;
-    diagnosis = missingLayersDiagnosis(names, layerCount, true);
+    diagnosis = missingLayersDiagnosis(names, layerCount, true, allEvidence);
   } else if (reason === null) {
     summary = `The manifest of ${imageRef}${within} pushed${by} refers to ${plural(layerCount, 'missing layer')} so far (push in progress).`;
-    diagnosis = missingLayersDiagnosis(names, layerCount, false);
+    diagnosis = missingLayersDiagnosis(names, layerCount, false, allEvidence);
   } else {
     summary =
       `The manifest of ${imageRef}${within} pushed${by} refers to ${plural(layerCount, 'missing layer')}; ` +
       `no rejection was logged ${unansweredBecause(reason, windowMs)}.`;
-    diagnosis = missingLayersDiagnosis(names, layerCount, false);
+    diagnosis = missingLayersDiagnosis(names, layerCount, false, allEvidence);
   }
 
   const firstSeen = toIsoUtc(span.firstTime);

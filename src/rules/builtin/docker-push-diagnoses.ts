@@ -18,7 +18,7 @@ export interface PushNames {
 }
 
 /** Layers missing from the hosted repository: the layer checks were answered elsewhere. */
-export function missingLayersDiagnosis(names: PushNames, layerCount: number, rejectionSeen: boolean): Diagnosis {
+export function missingLayersDiagnosis(names: PushNames, layerCount: number, rejectionSeen: boolean, evidence: number[] = []): Diagnosis {
   const repository = names.repository === null ? 'the hosted repository' : `the hosted repository '${names.repository}'`;
   const layers = layerCount === 1 ? '1 layer' : `${layerCount} layers`;
   const outcome = rejectionSeen
@@ -26,6 +26,7 @@ export function missingLayersDiagnosis(names: PushNames, layerCount: number, rej
     : 'Nexus logged that';
   return {
     cause: 'layer-check-answered-by-other-repository',
+    evidence,
     explanation:
       `${outcome} ${repository} does not hold ${layers} that the manifest of ${names.imageRef} lists. ` +
       'A Docker client uploads only the layers the registry says it lacks: it sends HEAD /v2/<image>/blobs/<digest> ' +
@@ -58,10 +59,11 @@ export function missingLayersDiagnosis(names: PushNames, layerCount: number, rej
 }
 
 /** 400 Invalid Manifest with no missing layer logged: typically a manifest list problem. */
-export function rejectedManifestDiagnosis(names: PushNames): Diagnosis {
+export function rejectedManifestDiagnosis(names: PushNames, evidence: number[] = []): Diagnosis {
   const ref = names.imageRef;
   return {
     cause: 'manifest-list-refers-to-missing-content',
+    evidence,
     explanation:
       `Nexus rejected the manifest of ${ref} as invalid without logging a missing layer. For a manifest list ` +
       '(docker manifest push, multi-architecture images) this usually means the list refers to per-architecture ' +
@@ -96,7 +98,7 @@ export function rejectedManifestDiagnosis(names: PushNames): Diagnosis {
  * another repository than the one pushed to: the routing split, proven. Answered by the same
  * repository: it said it had the layers, then could not find them (blob store trouble).
  */
-export function layerCheckDiagnosis(incident: DockerPushIncident, checks: readonly LayerCheck[]): Diagnosis {
+export function layerCheckDiagnosis(incident: DockerPushIncident, checks: readonly LayerCheck[], evidence: number[]): Diagnosis {
   const target = incident.repository;
   const elsewhere = checks.filter((check) => check.repository !== target);
   const layers = new Set(checks.map((check) => check.digest)).size;
@@ -108,6 +110,7 @@ export function layerCheckDiagnosis(incident: DockerPushIncident, checks: readon
     const base = missingLayersDiagnosis({ imageRef, repository: target }, missing, incident.request !== null);
     return {
       ...base,
+      evidence,
       confidence: 'high',
       explanation:
         `request.log shows the client's layer checks for ${layers} of the ${missing} missing layer(s) answered 200 by ` +
@@ -132,6 +135,7 @@ export function layerCheckDiagnosis(incident: DockerPushIncident, checks: readon
       'find them when the manifest arrived. The blob was referenced but not usable by this repository: a blob store shared with a ' +
       'proxy repository, a blob deleted between the check and the push (cleanup or compact task), or blob store metadata out of step.',
     confidence: 'medium',
+    evidence,
     remediation: [
       'Give the proxy and the hosted Docker repositories separate blob stores.',
       'Check for cleanup, compact or "Docker - Delete unused manifests and images" tasks that ran between the checks and the push.',

@@ -82,12 +82,16 @@ export class DockerRequestScan {
     }
     if (put === undefined && checks.length === 0) return incident;
     const client = put === undefined ? incident.client : { ip: put.record.clientIp, user: put.record.user, userAgent: put.record.userAgent };
+    const lines = [...evidence, ...incident.evidence, ...(put === undefined ? [] : [put.evidence])];
+    // The checks come first in the evidence; the PUT, when found, last.
+    const proof = [...evidence.map((_line, index) => index), ...(put === undefined ? [] : [lines.length - 1])];
+    const shifted = { ...incident.diagnosis, evidence: incident.diagnosis.evidence.map((index) => index + evidence.length) };
     return {
       ...incident,
       client,
       layerChecks: checks,
-      evidence: [...evidence, ...incident.evidence, ...(put === undefined ? [] : [put.evidence])],
-      diagnosis: checks.length === 0 ? incident.diagnosis : layerCheckDiagnosis(incident, checks),
+      evidence: lines,
+      diagnosis: checks.length === 0 ? shifted : layerCheckDiagnosis(incident, checks, proof),
     };
   }
 }
