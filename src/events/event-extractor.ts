@@ -9,9 +9,8 @@ import { EventAssembler, type AssemblerState, type EventSink } from './event-ass
 export interface ExtractorOptions {
   source: string;
   literals: readonly string[];
-  /** Literals looked for only in headers whose level starts with one of `gatedLevels`. */
-  gatedLiterals: readonly string[];
-  gatedLevels: string;
+  /** Literals looked for only in headers of a level, by the level's first letter. */
+  gatedLiterals: Readonly<Record<string, readonly string[]>>;
   maxLineBytes: number;
   maxContinuationLines: number;
   sampleEvery: number;
@@ -66,7 +65,6 @@ export class EventExtractor {
     this.splitter = new LineSplitter(this.assembler, {
       literals: options.literals,
       gatedLiterals: options.gatedLiterals,
-      gatedLevels: options.gatedLevels,
       maxLineBytes: options.maxLineBytes,
     });
   }

@@ -26,12 +26,11 @@ export interface LineSplitterOptions {
   /** Literal substrings searched in every line; lines containing any get LINE_HAS_LITERAL. */
   literals: readonly string[];
   /**
-   * Literal substrings searched only in event headers whose level starts with one of
-   * `gatedLevels` (e.g. `WE` for WARN and ERROR): no scan of the whole chunk, so many rules
-   * cost little. See docs/performance.md.
+   * Literal substrings searched only in event headers of given levels, by the level's first
+   * letter: `{ W: [...], E: [...] }`. No scan of the whole chunk, and a line is searched only
+   * for the literals of its own level, so many rules cost little. See docs/performance.md.
    */
-  gatedLiterals?: readonly string[];
-  gatedLevels?: string;
+  gatedLiterals?: Readonly<Record<string, readonly string[]>>;
   /** Bytes kept of an over-long line; the rest is dropped and the line flagged LINE_TRUNCATED. */
   maxLineBytes: number;
 }
@@ -51,9 +50,9 @@ export interface SplitterState {
 
 export class LineSplitter {
   private readonly literals: readonly Buffer[];
-  private readonly gatedLiterals: readonly Buffer[];
-  /** gate[c] is true when a level starting with byte c is gated. */
-  private readonly gate = new Uint8Array(256);
+  /** By the first byte of a level: the literals looked for in its header lines (null: none). */
+  private readonly gated: Array<Buffer[] | null> = new Array<Buffer[] | null>(256).fill(null);
+  private readonly hasGated: boolean;
   private readonly maxLineBytes: number;
   private readonly sink: LineSink;
 
@@ -74,8 +73,11 @@ export class LineSplitter {
   constructor(sink: LineSink, options: LineSplitterOptions) {
     this.sink = sink;
     this.literals = options.literals.filter((l) => l.length > 0).map((l) => Buffer.from(l, 'utf8'));
-    this.gatedLiterals = (options.gatedLiterals ?? []).filter((l) => l.length > 0).map((l) => Buffer.from(l, 'utf8'));
-    for (const level of options.gatedLevels ?? '') this.gate[level.charCodeAt(0)] = 1;
+    for (const [initial, literals] of Object.entries(options.gatedLiterals ?? {})) {
+      const buffers = literals.filter((l) => l.length > 0).map((l) => Buffer.from(l, 'utf8'));
+      if (buffers.length > 0) this.gated[initial.charCodeAt(0)] = buffers;
+    }
+    this.hasGated = this.gated.some((list) => list !== null);
     this.maxLineBytes = Math.max(1, options.maxLineBytes);
   }
 
@@ -159,7 +161,7 @@ export class LineSplitter {
     if (this.nextLineNumber === 1) pos += bomLength(chunk, pos);
     const sink = this.sink;
     const max = this.maxLineBytes;
-    const gated = this.gatedLiterals.length > 0;
+    const gated = this.hasGated;
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, pos);
       if (newline === -1) break;
@@ -177,7 +179,7 @@ export class LineSplitter {
         // A hit past the cap is not in the kept bytes.
         if (flags & LINE_HAS_LITERAL && !this.containsLiteral(chunk, pos, end)) flags &= ~LINE_HAS_LITERAL;
       }
-      if (flags === 0 && gated && this.gate[levelInitial(chunk, pos, end)] === 1 && this.containsGated(chunk, pos, end)) flags = LINE_HAS_LITERAL;
+      if (flags === 0 && gated && this.containsGated(chunk, pos, end)) flags = LINE_HAS_LITERAL;
       sink.line(chunk, pos, end, this.nextLineNumber++, this.bytesSeen + pos, flags);
       pos = newline + 1;
     }
@@ -239,14 +241,15 @@ export class LineSplitter {
 
   /** Both kinds of literal, for a line met whole (carried over chunks, or given as a line). */
   private anyLiteral(buf: Buffer, start: number, end: number): boolean {
-    if (this.containsLiteral(buf, start, end)) return true;
-    return this.gatedLiterals.length > 0 && this.gate[levelInitial(buf, start, end)] === 1 && this.containsGated(buf, start, end);
+    return this.containsLiteral(buf, start, end) || (this.hasGated && this.containsGated(buf, start, end));
   }
 
-  /** Gated literals inside the line only (a bounded view, so the search stops at its end). */
+  /** The literals of the line's level, inside the line only (a bounded view, so the search stops at its end). */
   private containsGated(buf: Buffer, start: number, end: number): boolean {
+    const literals = this.gated[levelInitial(buf, start, end)];
+    if (literals === null || literals === undefined) return false;
     const line = buf.subarray(start, end);
-    for (const literal of this.gatedLiterals) if (line.indexOf(literal) !== -1) return true;
+    for (const literal of literals) if (line.indexOf(literal) !== -1) return true;
     return false;
   }
 

@@ -116,14 +116,23 @@ export class CorrelationEngine {
    * What the line splitter searches for: literals of rules without levels in every line; those
    * of rules with levels only in header lines of any of those levels (by their initials).
    */
-  get prefilters(): { literals: string[]; gatedLiterals: string[]; gatedLevels: string } {
-    const gatedRules = this.rules.filter((rule) => rule.levels !== undefined && rule.levels.length > 0);
-    const everyLine = this.rules.filter((rule) => !gatedRules.includes(rule));
-    return {
-      literals: [...new Set(everyLine.flatMap((rule) => rule.prefilter))],
-      gatedLiterals: [...new Set(gatedRules.flatMap((rule) => rule.prefilter))],
-      gatedLevels: [...new Set(gatedRules.flatMap((rule) => (rule.levels ?? []).map((level) => level.charAt(0))))].join(''),
-    };
+  get prefilters(): { literals: string[]; gatedLiterals: Record<string, string[]> } {
+    const literals = new Set<string>();
+    const byLevel: Record<string, Set<string>> = {};
+    for (const rule of this.rules) {
+      if (rule.levels === undefined || rule.levels.length === 0) {
+        for (const literal of rule.prefilter) literals.add(literal);
+        continue;
+      }
+      for (const level of rule.levels) {
+        const initial = level.charAt(0).toUpperCase();
+        byLevel[initial] ??= new Set();
+        for (const literal of rule.prefilter) byLevel[initial].add(literal);
+      }
+    }
+    const gatedLiterals: Record<string, string[]> = {};
+    for (const [initial, set] of Object.entries(byLevel)) gatedLiterals[initial] = [...set];
+    return { literals: [...literals], gatedLiterals };
   }
 
   get openGroups(): number {

@@ -144,7 +144,7 @@ describe('LineSplitter level-gated literals', () => {
     const seen: string[] = [];
     const splitter = new LineSplitter(
       { line: (buf, s, e, _n, _o, flags) => void (flags & LINE_HAS_LITERAL && seen.push(buf.toString('utf8', s, e).slice(29, 40))) },
-      { literals: ['ALWAYS'], gatedLiterals: ['Needle'], gatedLevels: 'WE', maxLineBytes: 1 << 20 },
+      { literals: ['ALWAYS'], gatedLiterals: { W: ['Needle'], E: ['Needle'], I: ['InfoOnly'] }, maxLineBytes: 1 << 20 },
     );
     const bytes = Buffer.from(text);
     for (let at = 0; at < bytes.length; at += chunkSize) splitter.write(bytes.subarray(at, at + chunkSize));
@@ -161,8 +161,11 @@ describe('LineSplitter level-gated literals', () => {
       line('DEBUG', 'Needle neither'),
       '\tat Needle.in(Trace.java:1)',
       line('INFO', 'ALWAYS found'),
+      line('INFO', 'an InfoOnly literal'),
+      line('WARN', 'an InfoOnly literal in a WARN line'),
     ].join('\n');
-    expect(flagged(text)).toEqual(['WARN  [t]  ', 'ERROR [t]  ', 'INFO  [t]  ']);
+    // Each level is searched for its own literals only.
+    expect(flagged(text)).toEqual(['WARN  [t]  ', 'ERROR [t]  ', 'INFO  [t]  ', 'INFO  [t]  ']);
   });
 
   it('does not look past the end of the line, and works in any chunking', () => {
