@@ -12,9 +12,9 @@ describe('--rules and --list-rules', () => {
     expect(run.status).toBe(0);
     const incidents = parseNdjson(run.stdout);
     expect(incidents.filter((i) => i.rule === 'docker-manifest-missing-layers')).toHaveLength(11);
-    expect(incidents.filter((i) => i.rule !== 'docker-manifest-missing-layers').map((i) => [i.rule, i.summary])).toEqual([
+    expect(incidents.filter((i) => ['request-failures', 'task-stuck'].includes(i.rule)).map((i) => [i.rule, i.summary])).toEqual([
+      ['request-failures', '1 request(s) to docker-group failed (java.net.SocketTimeoutException); last: GET /v2/library/nginx/manifests/latest.'],
       ['task-stuck', "Task 'Compact blob store default' (blobstore.compact) started and did not finish within an hour."],
-      ['proxy-remote-failed', 'Proxy docker-proxy failed 1 time(s) to fetch from its remote (java.net.UnknownHostException: registry-1.docker.io); last: library/alpine/manifests/3.20, content not in cache.'],
     ]);
   });
 
@@ -53,7 +53,7 @@ describe('--rules and --list-rules', () => {
   it('--list-rules prints the catalogue, with --rules ones, and exits 0', () => {
     const run = runCli(['--list-rules', '--rules', 'docs/examples/rules.yaml']);
     expect(run.status).toBe(0);
-    for (const id of ['docker-manifest-missing-layers', 'docker-manifest-npe-provenance', 'docker-gc-task-failed', 'blobstore-missing-blob', 'proxy-remote-failed', 'task-stuck']) {
+    for (const id of ['docker-manifest-missing-layers', 'docker-manifest-npe-provenance', 'docker-gc-task-failed', 'blobstore-missing-blob', 'proxy-remote-unavailable', 'request-failures', 'task-stuck']) {
       expect(run.stdout).toContain(`${id}  (`);
     }
     expect(run.stdout).toContain('looks for, in ERROR/WARN lines: "Manifest refers to missing layer", "Invalid Manifest"');

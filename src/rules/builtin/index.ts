@@ -5,9 +5,10 @@ import { blobstoreMissingBlob } from './blobstore-missing-blob';
 import { dockerGcTaskFailed } from './docker-gc-task-failed';
 import { dockerManifestMissingLayersRule } from './docker-manifest-missing-layers';
 import { dockerManifestNpeProvenance } from './docker-manifest-npe-provenance';
+import { proxyRemoteUnavailable } from './proxy-remote-unavailable';
 
 /** Built-in rules written as data, in the same form users write theirs (docs/rules/custom-rules.md). */
-export const BUILTIN_SPECS: readonly DeclarativeRuleSpec[] = [dockerManifestNpeProvenance, dockerGcTaskFailed, blobstoreMissingBlob];
+export const BUILTIN_SPECS: readonly DeclarativeRuleSpec[] = [dockerManifestNpeProvenance, dockerGcTaskFailed, blobstoreMissingBlob, proxyRemoteUnavailable];
 
 export interface BuiltinRuleOptions {
   /** Correlation window in log time for rules that pair events. */
