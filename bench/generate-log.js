@@ -100,9 +100,10 @@ function generate(file, targetBytes, seed = 42) {
       emit(`${ts} INFO  [${thread()}]  ${pick(users)} org.sonatype.nexus.repository.httpbridge.internal.ViewServlet - Serving GET /repository/${pick(repos)}/org/acme/lib/${Math.floor(random() * 1000)}/lib-${Math.floor(random() * 100)}.jar`);
     } else if (roll < 0.65) {
       emit(`${ts} DEBUG [${thread()}]  anonymous ${V2} - GET /v2/library/alpine/blobs/sha256:${hex64(random)}`);
-    } else if (roll < 0.8) {
+    } else if (roll < 0.87) {
       emit(`${ts} INFO  [quartz-10-thread-${1 + Math.floor(random() * 20)}]  *SYSTEM org.sonatype.nexus.quartz.internal.task.QuartzTaskInfo - Task 'Cleanup service' [cleanup] state change RUNNING -> WAITING (OK)`);
     } else if (roll < 0.88) {
+      // A proxy failing to reach its remote: 1% of events, each with its stack trace.
       emit(`${ts} WARN  [${thread()}]  anonymous org.sonatype.nexus.repository.proxy.ProxyFacetSupport - Exception java.net.SocketTimeoutException: Read timed out checking remote for update, proxy repo ${pick(repos)} failed to fetch org/acme/x.pom, content not in cache.`);
       emit('java.net.SocketTimeoutException: Read timed out');
       emit('\tat java.base/sun.nio.ch.NioSocketImpl.timedRead(NioSocketImpl.java:278)');

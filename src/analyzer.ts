@@ -104,7 +104,7 @@ export type ExtractedRecord = LogEvent | number;
 
 export class Analyzer {
   private readonly engine: CorrelationEngine;
-  private readonly prefilters: { literals: string[]; gatedLiterals: Record<string, string[]> };
+  private readonly prefilters: { literals: string[]; gatedLiterals: Record<string, string[]>; continuationLiterals: string[] };
   private readonly maxLineBytes: number;
   private readonly maxContinuationLines: number;
   private readonly eventSink: EventSink;

@@ -17,7 +17,7 @@ export type { LogEvent } from './events/log-event';
 export type { CloseReason, Diagnosis, Evidence, Incident, Lifecycle, Reference, Severity } from './incidents/incident';
 export { INCIDENT_SCHEMA_VERSION } from './incidents/incident';
 export type { CorrelationRule, GroupSpan } from './rules/rule';
-export { builtinRules, type BuiltinRuleOptions } from './rules/builtin/index';
+export { BUILTIN_SPECS, builtinRules, OPTIONAL_RULES, type BuiltinRuleOptions } from './rules/builtin/index';
 export {
   DOCKER_MANIFEST_MISSING_LAYERS,
   dockerManifestMissingLayersRule,
@@ -42,3 +42,8 @@ export {
 } from './rules/declarative';
 export { loadRuleFile } from './rules/load-rules';
 export type { LayerCheck, PushClient } from './rules/builtin/docker-manifest-missing-layers';
+export {
+  PROXY_CONDITIONAL_GET_IGNORED,
+  proxyConditionalGetIgnoredRule,
+  type ConditionalGetIncident,
+} from './rules/builtin/proxy-conditional-get-ignored';

@@ -17,7 +17,7 @@ import { createPinoRecords } from '../outputs/pino-records';
 import { formatPretty } from '../outputs/pretty';
 import { ProgressLine } from '../outputs/progress';
 import { SummaryCollector } from '../outputs/summary';
-import { builtinRules } from '../rules/builtin/index';
+import { builtinRules, OPTIONAL_RULES } from '../rules/builtin/index';
 import { loadRuleFile } from '../rules/load-rules';
 import type { AnyRule } from '../rules/rule';
 import { InputError } from '../source/input-error';
@@ -59,14 +59,19 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   let rules: AnyRule[];
   try {
-    rules = [...builtinRules({ windowMs: options.windowMs }), ...options.rules.flatMap((file) => loadRuleFile(file))];
+    rules = [...builtinRules({ windowMs: options.windowMs, optional: options.optionalRules }), ...options.rules.flatMap((file) => loadRuleFile(file))];
   } catch (error) {
+    if (error instanceof RangeError) {
+      log.error(`--rule: ${error.message}`);
+      return EXIT_USAGE_OR_INPUT;
+    }
     if (!(error instanceof InputError)) throw error;
     log.error({ input: error.input }, error.message);
     return EXIT_USAGE_OR_INPUT;
   }
   if (options.listRules) {
-    await writeOut(stdout, formatRuleList(rules));
+    const inactive = Object.entries(OPTIONAL_RULES).filter(([id]) => !rules.some((rule) => rule.id === id)).map(([, make]) => make());
+    await writeOut(stdout, formatRuleList(rules, inactive));
     return EXIT_OK;
   }
 
@@ -226,12 +231,14 @@ function createProgress(options: CliOptions, paths: readonly string[], state: ()
   });
 }
 
-/** `--list-rules`: id, severity, title, and the literals each rule looks for. */
-function formatRuleList(rules: readonly AnyRule[]): string {
-  const lines = rules.map((rule) => {
+/** `--list-rules`: id, severity, title, and the literals each rule looks for; optional ones marked. */
+function formatRuleList(rules: readonly AnyRule[], inactive: readonly AnyRule[]): string {
+  const describe = (rule: AnyRule, off: boolean): string => {
     const levels = rule.levels === undefined ? 'any level' : rule.levels.join('/');
-    return `${rule.id}  (${rule.severity})\n  ${rule.title}\n  looks for, in ${levels} lines: ${rule.prefilter.map((l) => JSON.stringify(l)).join(', ')}\n`;
-  });
+    const state = off ? `, optional: --rule ${rule.id}` : '';
+    return `${rule.id}  (${rule.severity}${state})\n  ${rule.title}\n  looks for, in ${levels} lines: ${rule.prefilter.map((l) => JSON.stringify(l)).join(', ')}\n`;
+  };
+  const lines = [...rules.map((rule) => describe(rule, false)), ...inactive.map((rule) => describe(rule, true))];
   return `${lines.join('\n')}\nPages: docs/rules/<id>.md. Your own rules: --rules <file> (docs/rules/custom-rules.md).\n`;
 }
 

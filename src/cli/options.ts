@@ -41,6 +41,8 @@ export interface CliOptions {
   rules: string[];
   /** Print the rule catalogue and exit. */
   listRules: boolean;
+  /** Optional built-in rules to turn on. */
+  optionalRules: string[];
 }
 
 const EXAMPLES = `
@@ -115,6 +117,7 @@ export function buildProgram(version: string): Command {
     .option('-F, --follow', 'follow one file (or a folder\'s nexus.log) like tail -F: across rotation and truncation, until Ctrl-C')
     .option('--from-start', 'with --follow: read the file from its start, not from its end')
     .option('--rules <file>', 'also run the declarative rules in this JSON or YAML file (repeatable; docs/rules/custom-rules.md)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--rule <id>', 'turn on an optional built-in rule, e.g. proxy-remote-unavailable (repeatable; see --list-rules)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--list-rules', 'print the rules (built-in and --rules) with what they find, and exit')
     .option('--lifecycle', 'also write incidents as they open and grow (lifecycle "opened", "updated"), not only when closed')
     .option('--since <time>', 'only incidents that began at or after this time: ISO date/time, today, yesterday, or 2h, 3d (ago)', timeValue)
@@ -157,6 +160,7 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     pino?: boolean;
     rules?: string[];
     listRules?: boolean;
+    rule?: string[];
   }>();
   return {
     paths: program.args,
@@ -179,5 +183,6 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     lifecycle: raw.lifecycle === true,
     rules: raw.rules ?? [],
     listRules: raw.listRules === true,
+    optionalRules: raw.rule ?? [],
   };
 }

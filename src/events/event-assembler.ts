@@ -9,7 +9,7 @@
  */
 import { LINE_HAS_LITERAL, LINE_TRUNCATED, type LineSink } from '../lines/line-splitter';
 import { parseHeader } from './header-parser';
-import { repairHardWraps } from './hard-wraps';
+import { hasUnclosedDelimiter, repairHardWraps } from './hard-wraps';
 import type { SourceCounters } from './event-extractor';
 import type { LogEvent } from './log-event';
 import { parseTimestamp, startsWithTimestamp } from './timestamp';
@@ -23,6 +23,11 @@ export interface EventSink {
 
 export interface EventAssemblerOptions {
   source: string;
+  /**
+   * Literals of the rules that read continuation lines (stack traces). For other events the
+   * continuation lines are counted, not decoded: most relevant events never need them.
+   */
+  continuationLiterals?: readonly string[];
   /** Continuation lines kept per event; more are counted, not kept. */
   maxContinuationLines: number;
   /** Parse one header timestamp about every this many irrelevant lines. */
@@ -41,6 +46,8 @@ export interface AssemblerState {
 
 interface PendingEvent {
   header: string;
+  /** Decode the continuation lines: a rule reads them, or a hard wrap may need repairing. */
+  keepContinuation: boolean;
   line: number;
   offset: number;
   continuation: string[];
@@ -75,13 +82,15 @@ export class EventAssembler implements LineSink {
     }
     if (!isHeader) {
       // A literal inside a continuation of an event nobody needs is ignored: rules match headers.
-      if (pending !== null) this.addContinuation(pending, buf.toString('utf8', start, end), flags);
+      if (pending !== null) this.addContinuation(pending, buf, start, end, flags);
       return;
     }
     if (pending !== null) this.finishPending();
     if (flags & LINE_HAS_LITERAL) {
+      const header = buf.toString('utf8', start, end);
       this.pending = {
-        header: buf.toString('utf8', start, end),
+        header,
+        keepContinuation: hasUnclosedDelimiter(header) || (this.options.continuationLiterals ?? []).some((literal) => header.includes(literal)),
         line: lineNumber,
         offset: byteOffset,
         continuation: [],
@@ -117,10 +126,13 @@ export class EventAssembler implements LineSink {
     if (parsed !== undefined) this.sink.tick(parsed.epochMs);
   }
 
-  private addContinuation(pending: PendingEvent, text: string, flags: number): void {
+  private addContinuation(pending: PendingEvent, buf: Buffer, start: number, end: number, flags: number): void {
     if (flags & LINE_TRUNCATED) pending.truncated = true;
-    if (pending.continuation.length < this.options.maxContinuationLines) pending.continuation.push(text);
-    else pending.continuationDropped++;
+    if (pending.keepContinuation && pending.continuation.length < this.options.maxContinuationLines) {
+      pending.continuation.push(buf.toString('utf8', start, end));
+    } else {
+      pending.continuationDropped++;
+    }
   }
 
   private finishPending(): void {

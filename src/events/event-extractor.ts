@@ -11,6 +11,8 @@ export interface ExtractorOptions {
   literals: readonly string[];
   /** Literals looked for only in headers of a level, by the level's first letter. */
   gatedLiterals: Readonly<Record<string, readonly string[]>>;
+  /** Literals of the rules that read continuation lines. */
+  continuationLiterals: readonly string[];
   maxLineBytes: number;
   maxContinuationLines: number;
   sampleEvery: number;
@@ -59,6 +61,7 @@ export class EventExtractor {
   constructor(sink: EventSink, options: ExtractorOptions) {
     this.assembler = new EventAssembler(sink, {
       source: options.source,
+      continuationLiterals: options.continuationLiterals,
       maxContinuationLines: options.maxContinuationLines,
       sampleEvery: options.sampleEvery,
     });

@@ -17,9 +17,12 @@ export interface LogEvent extends Omit<ParsedHeader, 'epochMs' | 'message'> {
   message: string;
   /** The whole header line, hard wraps repaired: what evidence quotes. */
   text: string;
-  /** Lines after the header that belong to this event (stack trace), as read. */
+  /**
+   * Lines after the header that belong to this event (stack trace), as read. Kept for events
+   * a rule reads them for (`readsContinuation`), and when a hard wrap may need repairing.
+   */
   continuation: readonly string[];
-  /** Continuation lines dropped past the per-event cap. */
+  /** Continuation lines not kept: past the per-event cap, or not needed by any rule. */
   continuationDropped: number;
   /** A line of this event was longer than the line cap and was cut. */
   truncated: boolean;

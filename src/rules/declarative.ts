@@ -131,18 +131,44 @@ function test(pattern: CompiledPattern, event: LogEvent): Record<string, string>
   return fields;
 }
 
+type Values = Record<string, string | number | null | undefined>;
+
 /**
  * `{name}` from the fields, else the event's, else `?`. `{a|b}` takes the first that has a
  * value (regex alternatives cannot share a group name).
  */
-export function fillTemplate(template: string, values: Record<string, string | number | null | undefined>): string {
-  return template.replace(/\{(\w+(?:\|\w+)*)\}/g, (_whole, names: string) => {
-    for (const name of names.split('|')) {
-      const value = values[name];
-      if (value !== undefined && value !== null && value !== '') return String(value);
+export function fillTemplate(template: string, values: Values): string {
+  return compileTemplate(template)(values);
+}
+
+/**
+ * A template parsed once into a function (a key template runs for every matching event).
+ * `fallback` is looked in for names `values` lacks (the event's fields), without building a
+ * merged object per call.
+ */
+export function compileTemplate(template: string): (values: Values, fallback?: Values) => string {
+  const parts = template.split(/\{(\w+(?:\|\w+)*)\}/);
+  // Odd indexes are placeholders (their alternatives), even ones literal text.
+  const pieces = parts.map((part, index) => (index % 2 === 1 ? part.split('|') : part));
+  return (values, fallback) => {
+    let out = '';
+    for (const piece of pieces) {
+      if (typeof piece === 'string') {
+        out += piece;
+        continue;
+      }
+      let filled = '?';
+      for (const name of piece) {
+        const value = values[name] ?? fallback?.[name];
+        if (value !== undefined && value !== null && value !== '') {
+          filled = String(value);
+          break;
+        }
+      }
+      out += filled;
     }
-    return '?';
-  });
+    return out;
+  };
 }
 
 export function validateSpec(spec: unknown): DeclarativeRuleSpec {
@@ -173,7 +199,7 @@ export function declarativeRule(input: DeclarativeRuleSpec): CorrelationRule<Sig
   const spec = validateSpec(input);
   const match = compile(spec.id, 'match', spec.match);
   const end = spec.end === undefined ? null : compile(spec.id, 'end', spec.end);
-  const keyTemplate = spec.key ?? '{node}/{thread}';
+  const key = compileTemplate(spec.key ?? '{node}/{thread}');
   const threshold = Math.max(1, spec.threshold ?? 1);
 
   const eventValues = (event: LogEvent): Record<string, string | null> => ({
@@ -190,6 +216,7 @@ export function declarativeRule(input: DeclarativeRuleSpec): CorrelationRule<Sig
     severity: spec.severity,
     prefilter: spec.prefilter,
     ...(spec.levels === undefined ? {} : { levels: spec.levels }),
+    readsContinuation: spec.match.continuation !== undefined || spec.end?.continuation !== undefined,
     windowMs: spec.windowMs ?? 60_000,
 
     match(event) {
@@ -202,12 +229,12 @@ export function declarativeRule(input: DeclarativeRuleSpec): CorrelationRule<Sig
     },
 
     keyOf(signal, event) {
-      return fillTemplate(keyTemplate, { ...eventValues(event), ...signal.fields });
+      return key(signal.fields, eventValues(event));
     },
 
     open(signal, event) {
       return {
-        key: fillTemplate(keyTemplate, { ...eventValues(event), ...signal.fields }),
+        key: key(signal.fields, eventValues(event)),
         fields: {},
         count: 0,
         ended: false,

@@ -31,6 +31,9 @@ export interface EngineCounters {
   discarded: number;
 }
 
+/** Levels rare enough in a log that searching each of their lines for literals costs little. */
+const RARE_LEVELS = new Set(['WARN', 'WARNING', 'ERROR', 'FATAL', 'SEVERE']);
+
 /** How many recent relevant events are remembered to spot exact repeats. */
 const RECENT_EVENTS = 4096;
 
@@ -116,11 +119,13 @@ export class CorrelationEngine {
    * What the line splitter searches for: literals of rules without levels in every line; those
    * of rules with levels only in header lines of any of those levels (by their initials).
    */
-  get prefilters(): { literals: string[]; gatedLiterals: Record<string, string[]> } {
+  get prefilters(): { literals: string[]; gatedLiterals: Record<string, string[]>; continuationLiterals: string[] } {
     const literals = new Set<string>();
     const byLevel: Record<string, Set<string>> = {};
     for (const rule of this.rules) {
-      if (rule.levels === undefined || rule.levels.length === 0) {
+      // A gate costs a search of the line's literals in every line of its level: worth it for
+      // rare levels only. Rules that read INFO, DEBUG or TRACE lines are searched per chunk.
+      if (rule.levels === undefined || rule.levels.length === 0 || !rule.levels.every((level) => RARE_LEVELS.has(level.toUpperCase()))) {
         for (const literal of rule.prefilter) literals.add(literal);
         continue;
       }
@@ -132,7 +137,8 @@ export class CorrelationEngine {
     }
     const gatedLiterals: Record<string, string[]> = {};
     for (const [initial, set] of Object.entries(byLevel)) gatedLiterals[initial] = [...set];
-    return { literals: [...literals], gatedLiterals };
+    const continuationLiterals = [...new Set(this.rules.filter((rule) => rule.readsContinuation === true).flatMap((rule) => rule.prefilter))];
+    return { literals: [...literals], gatedLiterals, continuationLiterals };
   }
 
   get openGroups(): number {

@@ -28,6 +28,8 @@ export interface CorrelationRule<Signal = unknown, Group = unknown> {
    * a catalogue of rules stays fast. Without it, every line is searched.
    */
   readonly levels?: readonly string[];
+  /** The rule reads `event.continuation` (stack-trace lines); otherwise they are not decoded for it. */
+  readonly readsContinuation?: boolean;
   /** A group closes when no signal joined it for this long, in event (log) time. */
   readonly windowMs: number;
 

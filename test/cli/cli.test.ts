@@ -19,9 +19,11 @@ describe('CLI', () => {
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('');
     const incidents = parseNdjson(run.stdout);
-    expect(incidents.map((i) => i.rule).sort()).toEqual([...Array.from({ length: 11 }, () => 'docker-manifest-missing-layers'), 'proxy-remote-unavailable']);
+    expect(incidents).toHaveLength(11);
     for (const incident of incidents) {
-      expect(incident).toEqual(expect.objectContaining({ id: expect.stringMatching(/^[0-9a-f]{16}$/), severity: expect.stringMatching(/^(error|warning)$/) }));
+      expect(incident).toEqual(
+        expect.objectContaining({ id: expect.stringMatching(/^[0-9a-f]{16}$/), rule: 'docker-manifest-missing-layers', severity: 'error' }),
+      );
       expect(incident.firstSeen).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
   });
@@ -86,10 +88,10 @@ describe('CLI', () => {
   it('--stats prints what was read on stderr, stdout keeps only incidents', () => {
     const run = runCli(['--stats', 'samples/']);
     expect(run.status).toBe(0);
-    expect(parseNdjson(run.stdout)).toHaveLength(12);
+    expect(parseNdjson(run.stdout)).toHaveLength(11);
     expect(run.stderr).toBe(
-      'nexus-log-analyzer: stats: 65 lines (15780 bytes), 52 events, 34 relevant, 0 unparsed lines, 0 truncated, 0 late, ' +
-        '0 duplicate; 12 incidents (docker-manifest-missing-layers 11, proxy-remote-unavailable 1), 0 evicted\n',
+      'nexus-log-analyzer: stats: 65 lines (15780 bytes), 52 events, 33 relevant, 0 unparsed lines, 0 truncated, 0 late, ' +
+        '0 duplicate; 11 incidents (docker-manifest-missing-layers 11), 0 evicted\n',
     );
   });
 

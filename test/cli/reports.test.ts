@@ -32,7 +32,7 @@ describe('--fail-on', () => {
 describe('--since / --until', () => {
   it('keep incidents that began in the range', () => {
     const incidents = parseNdjson(runCli(['--since', '2026-11-20T00:00:00Z', '--until', '2026-11-21T00:00:00Z', 'samples/']).stdout);
-    expect(incidents.length).toBe(7); // 6 pushes and the proxy failure
+    expect(incidents.length).toBe(6);
     for (const incident of incidents) {
       expect(incident.firstSeen >= '2026-11-20T00:00:00.000Z' && incident.firstSeen < '2026-11-21T00:00:00.000Z').toBe(true);
     }
@@ -57,14 +57,14 @@ describe('--since / --until', () => {
 describe('--summary', () => {
   it('follows the incidents in pretty output', () => {
     const run = runCli(['--summary', '-f', 'pretty', 'samples/']);
-    expect(run.stdout).toMatch(/12 incidents in 65 lines\.\n\nSummary\n {2}12 incidents from 65 lines/);
+    expect(run.stdout).toMatch(/11 incidents in 65 lines\.\n\nSummary\n {2}11 incidents from 65 lines/);
     expect(run.stdout).toContain('By repository and image');
   });
 
   it('goes to stderr with NDJSON, so stdout stays one JSON object per line', () => {
     const run = runCli(['--summary', 'samples/']);
-    expect(parseNdjson(run.stdout)).toHaveLength(12);
-    expect(run.stderr).toContain('Summary\n  12 incidents from 65 lines');
+    expect(parseNdjson(run.stdout)).toHaveLength(11);
+    expect(run.stderr).toContain('Summary\n  11 incidents from 65 lines');
   });
 });
 
@@ -73,7 +73,7 @@ describe('--report', () => {
     const file = path.join(tempDir(), 'report.html');
     const run = runCli(['--report', file, 'samples/']);
     expect(run.status).toBe(0);
-    expect(readFileSync(file, 'utf8')).toContain('<title>Nexus log analysis: 12 incidents</title>');
+    expect(readFileSync(file, 'utf8')).toContain('<title>Nexus log analysis: 11 incidents</title>');
     expect(run.stderr).toBe(`nexus-log-analyzer: report written to ${file}\n`);
     expect(runCli(['-q', '--report', file, 'samples/']).stderr).toBe('');
   });
@@ -91,9 +91,9 @@ describe('progress on a terminal', () => {
     const run = onTerminal(`samples/ > "${out}"`);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/\[=+ *\] +\d+% {2}\d+\/6 inputs {2}\d+ MB {2}\d+ MB\/s {2}\d+ incidents/);
-    expect(run.stdout).toMatch(/\[={24}\] 100% {2}6\/6 inputs {2}\d+ MB {2}\d+ MB\/s {2}12 incidents\r\u001b\[K$/); // the last drawing
+    expect(run.stdout).toMatch(/\[={24}\] 100% {2}6\/6 inputs {2}\d+ MB {2}\d+ MB\/s {2}11 incidents\r\u001b\[K$/); // the last drawing
     expect(run.stdout.endsWith('\r\u001b[K')).toBe(true);
-    expect(parseNdjson(readFileSync(out, 'utf8'))).toHaveLength(12);
+    expect(parseNdjson(readFileSync(out, 'utf8'))).toHaveLength(11);
   });
 
   it('is not drawn with --quiet, nor when stderr is not a terminal', () => {

