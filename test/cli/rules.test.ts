@@ -52,7 +52,7 @@ describe('--rules and --list-rules', () => {
 
   it('--rule turns on an optional built-in rule; an unknown one is a usage error', () => {
     const on = parseNdjson(runCli(['--rule', 'proxy-remote-unavailable', 'samples/']).stdout).filter((i) => i.rule === 'proxy-remote-unavailable');
-    expect(on.map((i) => i.summary)).toEqual(['Proxy repository docker-proxy cannot reach its remote: 1 failure(s); last: java.net.UnknownHostException: registry-1.docker.io.']);
+    expect(on.map((i) => i.summary)).toEqual(['Proxy repository docker-proxy cannot reach its remote: 1 failure(s) or block(s); last: java.net.UnknownHostException: registry-1.docker.io.']);
     expect(parseNdjson(runCli(['samples/']).stdout).some((i) => i.rule === 'proxy-remote-unavailable')).toBe(false);
     const bad = runCli(['--rule', 'nope', 'samples/']);
     expect(bad.status).toBe(2);

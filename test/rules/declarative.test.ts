@@ -132,3 +132,17 @@ describe('built-in rules written as data', () => {
     expect(incidents[0]?.summary).toBe(`Blob ${blob} is missing from its blob store: 2 failed read(s).`);
   });
 });
+
+describe('optional built-in rules', () => {
+  it('proxy-remote-unavailable counts fetch failures and auto-blocks per repository', () => {
+    const text = [
+      `${at('00,000')} WARN  [qtp-1]  anonymous org.sonatype.nexus.repository.proxy.ProxyFacetSupport - Exception java.net.UnknownHostException: registry-1.docker.io checking remote for update, proxy repo docker-proxy failed to fetch library/alpine/manifests/3.20, content not in cache.`,
+      `${at('00,500')} INFO  [qtp-2]  anonymous org.sonatype.nexus.repository.httpclient.internal.HttpClientFacetImpl - Repository status for docker-proxy changed from AVAILABLE to AUTO_BLOCKED_UNAVAILABLE - reason java.net.UnknownHostException: registry-1.docker.io`,
+      `${at('01,000')} INFO  [qtp-3]  *SYSTEM org.sonatype.nexus.repository.httpclient.internal.HttpClientFacetImpl - Repository status for maven-central changed from READY to AVAILABLE - reason n/a for n/a`,
+    ].join('\n');
+    const incidents = analyze(text, { rules: builtinRules({ optional: ['proxy-remote-unavailable'] }) }).filter((i) => i.rule === 'proxy-remote-unavailable') as DeclarativeIncident[];
+    expect(incidents.map((i) => [i.key, i.count])).toEqual([['docker-proxy', 2]]);
+    expect(incidents[0]?.summary).toBe('Proxy repository docker-proxy cannot reach its remote: 2 failure(s) or block(s); last: java.net.UnknownHostException: registry-1.docker.io.');
+    expect(() => builtinRules({ optional: ['nope'] })).toThrow(RangeError);
+  });
+});

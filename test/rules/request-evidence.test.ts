@@ -95,3 +95,25 @@ describe('nexus.log joined with request.log', () => {
     expect(all.find((i) => i.image === 'ml/trainer')?.client).toBeNull(); // its thread later served a GET /v2/ only
   });
 });
+
+describe('request.log and the other causes', () => {
+  it('a 400 with no missing layer (manifest list) gets its client from request.log; its cause stays the manifest-list one', async () => {
+    const dir = require('node:fs').mkdtempSync(path.join(require('node:os').tmpdir(), 'nla-req-'));
+    const fs = require('node:fs') as typeof import('node:fs');
+    fs.writeFileSync(
+      path.join(dir, 'nexus.log'),
+      '2026-11-20 10:30:45,120+0000 WARN  [qtp1985555490-95]  release-bot org.sonatype.nexus.repository.docker.internal.V2Handlers - Error: PUT /v2/platform/base/manifests/2026.11: 400 - org.sonatype.nexus.repository.docker.internal.V2Exception: Invalid Manifest\n',
+    );
+    fs.writeFileSync(
+      path.join(dir, 'request.log'),
+      '10.0.4.40 - release-bot [20/Nov/2026:10:30:45 +0000] "PUT /repository/docker-hosted/v2/platform/base/manifests/2026.11 HTTP/1.1" 400 912 174 9 "docker/24.0.7" [qtp1985555490-95]\n',
+    );
+    const out: Incident[] = [];
+    for await (const incident of analyzeFiles(dir)) out.push(incident);
+    const [incident] = out.filter(isDockerPushIncident);
+    expect(incident?.client).toEqual({ ip: '10.0.4.40', user: 'release-bot', userAgent: 'docker/24.0.7' });
+    expect(incident?.diagnosis.cause).toBe('manifest-list-refers-to-missing-content');
+    expect(incident?.evidence.map((e) => path.basename(e.source))).toEqual(['nexus.log', 'request.log']);
+    expect(incident?.diagnosis.evidence).toEqual([0]); // still the 400 line, shifted past no checks
+  });
+});

@@ -1,12 +1,11 @@
 /**
- * Rule `proxy-remote-unavailable`: a proxy repository failing to fetch from its remote
- * (ProxyFacetSupport WARN `Exception {} checking remote for update, proxy repo {} failed to fetch
- * {}[ with status line {}], content not in cache.` or `, returning content from cache.`),
- * counted per repository while it goes on.
- *
- * Not yet: the INFO `Repository status for {} changed from {} to AUTO_BLOCKED...` lines. INFO is
- * too common to gate cheaply, and one more literal searched in every chunk costs ~0.2 s per GB
- * (docs/performance.md); it needs a cheaper way in first.
+ * Rule `proxy-remote-unavailable` (optional, `--rule proxy-remote-unavailable`): a proxy
+ * repository failing to fetch from its remote (ProxyFacetSupport WARN `Exception {} checking
+ * remote for update, proxy repo {} failed to fetch {}[ with status line {}], content not in
+ * cache.` or `, returning content from cache.`), or auto-blocked (HttpClientFacetImpl INFO
+ * `Repository status for {} changed from {} to AUTO_BLOCKED... - reason {}`), counted per
+ * repository while it goes on. Reading INFO lines means its literals are searched in every
+ * chunk (INFO is too common to gate): one reason it is optional (docs/performance.md).
  */
 import type { DeclarativeRuleSpec } from '../declarative';
 
@@ -17,23 +16,24 @@ export const proxyRemoteUnavailable: DeclarativeRuleSpec = {
   kind: 'threshold',
   threshold: 1,
   windowMs: 5 * 60_000,
-  levels: ['WARN'],
-  prefilter: ['checking remote for update, proxy repo'],
+  levels: ['WARN', 'INFO'],
+  prefilter: ['checking remote for update, proxy repo', 'Repository status for'],
   match: {
     message:
-      '^Exception (?<exception>.+?) checking remote for update, proxy repo (?<repository>\\S+) failed to fetch (?<path>\\S+?)' +
-      '(?: with status line (?<status>.+?))?, (?<outcome>content not in cache|returning content from cache)',
+      '^(?:Exception (?<exception>.+?) checking remote for update, proxy repo (?<repository>\\S+) failed to fetch (?<path>\\S+?)' +
+      '(?: with status line (?<status>.+?))?, (?<outcome>content not in cache|returning content from cache)' +
+      '|Repository status for (?<blocked>\\S+) changed from \\S+ to (?<to>AUTO_BLOCKED\\S*) - reason (?<reason>.*))',
   },
-  key: '{repository}',
-  summary: 'Proxy repository {repository} cannot reach its remote: {count} failure(s); last: {exception}.',
+  key: '{repository|blocked}',
+  summary: 'Proxy repository {repository|blocked} cannot reach its remote: {count} failure(s) or block(s); last: {exception|reason}.',
   diagnosis: {
     cause: 'proxy-remote-unreachable',
     explanation:
-      'Proxy repository {repository} could not fetch from its remote ({exception}); last path: {path}. ' +
+      'Proxy repository {repository|blocked} could not fetch from its remote ({exception|reason}); last path: {path}. ' +
       'Requests for content it does not have cached fail; cached content is served as it is.',
     confidence: 'medium',
     remediation: [
-      'Check that Nexus can resolve and reach the remote of {repository}: DNS, HTTP proxy settings, firewall, TLS certificates, credentials.',
+      'Check that Nexus can resolve and reach the remote of {repository|blocked}: DNS, HTTP proxy settings, firewall, TLS certificates, credentials.',
       "Look at the repository's status: an auto-blocked repository stops asking its remote for a while; unblock it once the remote is back.",
       'If the remote is another Nexus or a registry with rate limits, check its side (status line: {status}).',
     ],
