@@ -8,18 +8,20 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Analyzer, DEFAULTS, type AnalyzerOptions } from '../analyzer';
-import type { Incident } from '../incidents/incident';
+import type { Evidence, Incident } from '../incidents/incident';
 import { followFile } from '../source/follow-file';
 import { InputError } from '../source/input-error';
 import { orderInputs } from '../source/order-inputs';
 import { defaultJobs, extractInParallel, WORKER_SCRIPT } from '../source/parallel/parallel-extraction';
 import { IDLE, nextOrIdle } from '../source/live-clock';
 import { readInput, startsWithGzipMagic } from '../source/read-input';
+import { isOutboundLogName, parseOutboundLine } from '../source/outbound-log';
 import { isRequestLogName } from '../source/request-log';
 import { resolveInputs, STDIN, type Input } from '../source/resolve-inputs';
 import { LINE_HAS_LITERAL, LineSplitter } from '../lines/line-splitter';
 import { isDockerPushIncident } from '../rules/builtin/docker-manifest-missing-layers';
 import { DockerRequestScan, REQUEST_LITERALS } from '../rules/builtin/docker-request-evidence';
+import { PROXY_CONDITIONAL_GET_IGNORED, redownloadIncident, type BlobDownload } from '../rules/builtin/proxy-conditional-get-ignored';
 import { fileOutsideRange, inRange, type TimeRange } from '../source/time-range';
 
 export interface AnalyzeFilesOptions extends AnalyzerOptions {
@@ -83,10 +85,11 @@ export async function* analyzeFiles(
     (input) => !fileOutsideRange(input.name, range),
   );
   const requestLogs = all.filter((input) => isRequestLogName(input.name));
-  const logs = all.filter((input) => !isRequestLogName(input.name));
-  options.onInputs?.([...logs, ...requestLogs].map((input) => input.name));
+  const outboundLogs = all.filter((input) => isOutboundLogName(input.name));
+  const logs = all.filter((input) => !isRequestLogName(input.name) && !isOutboundLogName(input.name));
+  options.onInputs?.([...logs, ...requestLogs, ...outboundLogs].map((input) => input.name));
   const incidents = analyzeLogs(logs, range, options);
-  if (requestLogs.length === 0) {
+  if (requestLogs.length === 0 && outboundLogs.length === 0) {
     yield* incidents;
     return;
   }
@@ -94,10 +97,13 @@ export async function* analyzeFiles(
   const held: Incident[] = [];
   try {
     for await (const incident of incidents) held.push(incident);
-    yield* await withRequestEvidence(held, requestLogs, options);
+    yield* requestLogs.length === 0 ? held : await withRequestEvidence(held, requestLogs, options);
   } catch (error) {
     yield* held; // nothing found so far is lost
     throw error;
+  }
+  if (outboundLogs.length > 0 && (options.rules ?? []).some((rule) => rule.id === PROXY_CONDITIONAL_GET_IGNORED)) {
+    yield* keepWithin(range)(await blobRedownloads(outboundLogs, options));
   }
 }
 
@@ -132,16 +138,45 @@ async function withRequestEvidence(incidents: readonly Incident[], requestLogs: 
   const pushes = incidents.filter(isDockerPushIncident).filter((incident) => incident.lifecycle === 'closed');
   if (pushes.length === 0) return [...incidents];
   const scan = new DockerRequestScan(pushes);
+  await scanLines(requestLogs, REQUEST_LITERALS, (text, where) => scan.line(text, where), options);
+  return incidents.map((incident) => (isDockerPushIncident(incident) && incident.lifecycle === 'closed' ? scan.enrich(incident) : incident));
+}
+
+/** outbound-request.log: blob URLs downloaded in full more than once (proxy-conditional-get-ignored). */
+async function blobRedownloads(outboundLogs: readonly Input[], options: AnalyzeFilesOptions): Promise<Incident[]> {
+  const downloads = new Map<string, BlobDownload[]>();
+  await scanLines(
+    outboundLogs,
+    ['/blobs/sha256:'],
+    (text, where) => {
+      const record = parseOutboundLine(text);
+      if (record === undefined || record.method !== 'GET' || record.status !== 200) return;
+      const list = downloads.get(record.url) ?? [];
+      list.push({ time: record.time, bytes: record.bytes, thread: record.thread, evidence: { ...where, text } });
+      downloads.set(record.url, list);
+    },
+    options,
+  );
+  return [...downloads].filter(([, list]) => list.length > 1).map(([url, list]) => redownloadIncident(url, list));
+}
+
+/** Reads inputs line by line, handing on only the lines that hold one of the literals. */
+async function scanLines(
+  inputs: readonly Input[],
+  literals: readonly string[],
+  onLine: (text: string, where: Omit<Evidence, 'text'>) => void,
+  options: AnalyzeFilesOptions,
+): Promise<void> {
   const readOptions = options.signal === undefined ? {} : { signal: options.signal };
-  for (const input of requestLogs) {
+  for (const input of inputs) {
     options.onInput?.(input.name);
     const splitter = new LineSplitter(
       {
         line: (buf, start, end, line, offset, flags) => {
-          if (flags & LINE_HAS_LITERAL) scan.line(buf.toString('utf8', start, end), { source: input.name, line, offset });
+          if (flags & LINE_HAS_LITERAL) onLine(buf.toString('utf8', start, end), { source: input.name, line, offset });
         },
       },
-      { literals: REQUEST_LITERALS, maxLineBytes: options.maxLineBytes ?? DEFAULTS.maxLineBytes },
+      { literals, maxLineBytes: options.maxLineBytes ?? DEFAULTS.maxLineBytes },
     );
     try {
       for await (const chunk of readInput(input, readOptions)) splitter.write(chunk);
@@ -150,7 +185,6 @@ async function withRequestEvidence(incidents: readonly Incident[], requestLogs: 
       if (inputFailed(error as InputError, options)) throw error;
     }
   }
-  return incidents.map((incident) => (isDockerPushIncident(incident) && incident.lifecycle === 'closed' ? scan.enrich(incident) : incident));
 }
 
 /** `follow`: one file, read live until the signal aborts; the open groups are then reported. */

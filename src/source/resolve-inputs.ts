@@ -10,8 +10,8 @@ import { InputError, toInputError } from './input-error';
 
 export const STDIN = '-';
 
-/** The files a directory contributes: nexus.log and request.log, live and rotated. */
-export const DIRECTORY_PATTERN = '{nexus,request}*.log*';
+/** The files a directory contributes: nexus.log, request.log and outbound-request.log, live and rotated. */
+export const DIRECTORY_PATTERN = '{nexus,request,outbound-request}*.log*';
 
 export interface Input {
   /** As shown in evidence and messages: the path as given or found, or `-`. */

@@ -57,3 +57,44 @@ describe('proxy-conditional-get-ignored', () => {
     expect(incidents.map((i) => i.occurrences)).toEqual([1, 2]);
   });
 });
+
+describe('outbound-request.log', () => {
+  const { parseOutboundLine, isOutboundLogName } = require('../../src/source/outbound-log') as typeof import('../../src/source/outbound-log');
+  const line = (time: string, status = 200, bytes = '52428800'): string =>
+    `[10/May/2017:${time} +0000] *SYSTEM "GET https://nexus-a.example.com:14440/v2/library/nginx/blobs/${DIGEST} HTTP/1.1" ${status} ${bytes} 812 "Nexus/3.60.0-02 (OSS; Linux)" [qtp-12]`;
+
+  it('parses the 3.59+ layout', () => {
+    expect(parseOutboundLine(line('10:00:00'))).toEqual({
+      time: Date.UTC(2017, 4, 10, 10, 0, 0),
+      user: '*SYSTEM',
+      method: 'GET',
+      url: `https://nexus-a.example.com:14440/v2/library/nginx/blobs/${DIGEST}`,
+      status: 200,
+      bytes: 52428800,
+      elapsed: 812,
+      userAgent: 'Nexus/3.60.0-02 (OSS; Linux)',
+      thread: 'qtp-12',
+    });
+    expect(parseOutboundLine('2025-01-01 10:00:00,000+0000 INFO [x] y z - m')).toBeUndefined();
+    expect(isOutboundLogName('/nexus-data/log/outbound-request.log')).toBe(true);
+    expect(isOutboundLogName('/nexus-data/log/request.log')).toBe(false);
+  });
+
+  it('a layer downloaded in full more than once is an incident, with the bytes fetched again (rule on)', async () => {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const dir = fs.mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'nla-outbound-'));
+    fs.writeFileSync(`${dir}/nexus.log`, '2017-05-10 10:00:00,000+0000 INFO  [main]  *SYSTEM a.B - started\n');
+    fs.writeFileSync(`${dir}/outbound-request.log`, [line('10:00:00'), line('11:00:00'), line('12:00:00'), line('12:30:00', 304, '-')].join('\n'));
+    const { analyzeFiles } = require('../../src/api/analyze-files') as typeof import('../../src/api/analyze-files');
+    const collect = async (optional: string[]) => {
+      const out: ConditionalGetIncident[] = [];
+      for await (const i of analyzeFiles(dir, { rules: builtinRules({ optional }) })) out.push(i as ConditionalGetIncident);
+      return out.filter((i) => i.rule === 'proxy-conditional-get-ignored');
+    };
+    const [incident] = await collect(['proxy-conditional-get-ignored']);
+    expect(incident).toMatchObject({ remote: 'nexus-a.example.com:14440', digest: DIGEST, bytes: 2 * 52428800, revision: 3 });
+    expect(incident?.summary).toBe(`nexus-a.example.com:14440 sent layer ${DIGEST} in full 3 times: 104857600 bytes downloaded again.`);
+    expect(incident?.evidence.map((e) => e.line)).toEqual([1, 2, 3]);
+    expect(await collect([])).toEqual([]); // off by default
+  });
+});

@@ -133,6 +133,85 @@ export function proxyConditionalGetIgnoredRule(): CorrelationRule<Signal, Exchan
   };
 }
 
+/** One full download of a blob URL, from outbound-request.log. */
+export interface BlobDownload {
+  time: number;
+  bytes: number | null;
+  thread: string | null;
+  evidence: Evidence;
+}
+
+/**
+ * The same immutable blob URL downloaded in full (200) more than once, seen in
+ * outbound-request.log: the layer was fetched again although it cannot have changed.
+ */
+export function redownloadIncident(url: string, downloads: readonly BlobDownload[]): ConditionalGetIncident {
+  let remote: string | null = null;
+  let path = url;
+  try {
+    const parsed = new URL(url);
+    remote = parsed.host;
+    path = parsed.pathname;
+  } catch {
+    // a relative or odd URL: keep it whole
+  }
+  const digest = DIGEST.exec(path)?.[1] ?? null;
+  const again = downloads.slice(1);
+  const known = again.filter((d) => d.bytes !== null);
+  const bytes = known.length === 0 ? null : known.reduce((sum, d) => sum + (d.bytes as number), 0);
+  const first = downloads[0] as BlobDownload;
+  const last = downloads[downloads.length - 1] as BlobDownload;
+  const size = bytes === null ? 'the whole blob each time' : `${bytes} bytes`;
+  return {
+    schemaVersion: INCIDENT_SCHEMA_VERSION,
+    id: stableHash([PROXY_CONDITIONAL_GET_IGNORED, 'outbound', url, first.time]),
+    fingerprint: stableHash([PROXY_CONDITIONAL_GET_IGNORED, remote, digest]),
+    rule: PROXY_CONDITIONAL_GET_IGNORED,
+    severity: 'warning',
+    lifecycle: 'closed',
+    revision: downloads.length,
+    occurrences: 1,
+    summary: `${remote ?? 'A remote'} sent layer ${digest ?? path} in full ${downloads.length} times: ${size} downloaded again.`,
+    firstSeen: toIsoUtc(first.time),
+    lastSeen: toIsoUtc(last.time),
+    closeReason: 'end-of-input',
+    node: null,
+    thread: first.thread,
+    user: null,
+    remote,
+    path,
+    digest,
+    conditional: 'not logged (outbound-request.log)',
+    status: 200,
+    bytes,
+    evidence: downloads.slice(0, 32).map((d) => d.evidence),
+    evidenceOmitted: Math.max(0, downloads.length - 32),
+    diagnosis: {
+      ...conditionalGetDiagnosis(remote, 'fetched it again'),
+      evidence: downloads.slice(0, 32).map((_d, index) => index),
+    },
+  };
+}
+
+function conditionalGetDiagnosis(remote: string | null, what: string): Omit<ConditionalGetIncident['diagnosis'], 'evidence'> {
+  return {
+    cause: 'conditional-get-answered-200',
+    explanation:
+      `The proxy revalidated a cached layer and ${remote ?? 'the remote'} ${what} (200) instead of 304 Not Modified. ` +
+      'Layers are immutable by digest, so every revalidation downloads unchanged content again. Known when the remote is ' +
+      'another Nexus Repository 3.2.1 to 3.3.1 (NEXUS-13363, fixed in 3.5.0).',
+    confidence: 'medium',
+    remediation: [
+      `If ${remote ?? 'the remote'} is a Nexus Repository older than 3.5.0, upgrade it.`,
+      "Set the proxy repository's component max age to -1 for Docker layers: content addressed by digest never changes, so it never needs revalidating.",
+    ],
+    references: [
+      { title: 'NEXUS-13363: Conditional GET requests for Docker image layers always download the layer when proxying another Nexus', url: null },
+      { title: 'docs/rules/proxy-conditional-get-ignored.md', url: null },
+    ],
+  };
+}
+
 function buildIncident(exchange: Exchange, reason: CloseReason | null, span: GroupSpan): ConditionalGetIncident {
   const path = exchange.path as string;
   const digest = DIGEST.exec(path)?.[1] ?? null;
@@ -163,21 +242,8 @@ function buildIncident(exchange: Exchange, reason: CloseReason | null, span: Gro
     evidence: exchange.evidence.slice(),
     evidenceOmitted: 0,
     diagnosis: {
-      cause: 'conditional-get-answered-200',
-      explanation:
-        `The proxy revalidated a cached layer (${exchange.conditional as string}) and ${remote ?? 'the remote'} sent it again ` +
-        '(200) instead of 304 Not Modified. Layers are immutable by digest, so every revalidation downloads unchanged content ' +
-        'again. Known when the remote is another Nexus Repository 3.2.1 to 3.3.1 (NEXUS-13363, fixed in 3.5.0).',
-      confidence: 'medium',
+      ...conditionalGetDiagnosis(remote, `sent it again after ${exchange.conditional as string}`),
       evidence: exchange.evidence.map((_line, index) => index),
-      remediation: [
-        `If ${remote ?? 'the remote'} is a Nexus Repository older than 3.5.0, upgrade it.`,
-        'Set the proxy repository\'s component max age to -1 for Docker layers: content addressed by digest never changes, so it never needs revalidating.',
-      ],
-      references: [
-        { title: 'NEXUS-13363: Conditional GET requests for Docker image layers always download the layer when proxying another Nexus', url: null },
-        { title: 'docs/rules/proxy-conditional-get-ignored.md', url: null },
-      ],
     },
   };
 }
