@@ -16,7 +16,7 @@ import type { LogEvent } from './events/log-event';
 import type { Incident } from './incidents/incident';
 import { builtinRules } from './rules/builtin/index';
 import { LiveClock } from './source/live-clock';
-import { CorrelationEngine, type EngineState } from './rules/engine';
+import { CorrelationEngine, type EngineCounters, type EngineState } from './rules/engine';
 import type { AnyRule } from './rules/rule';
 
 export interface AnalyzerOptions {
@@ -71,17 +71,9 @@ export interface PushMeta {
 }
 
 /** What was read (summed over sources, see SourceCounters) and what the rules made of it. */
-export interface AnalyzerStats extends SourceCounters {
-  incidents: number;
-  incidentsByRule: Record<string, number>;
+export interface AnalyzerStats extends SourceCounters, EngineCounters {
+  /** Groups open now. */
   openGroups: number;
-  evicted: number;
-  /** Events older than the latest time seen; still correlated (docs/reliability.md). */
-  lateEvents: number;
-  /** Exact repeats of a recent relevant line (a shipper that retried); not correlated twice. */
-  duplicateEvents: number;
-  /** Groups that closed without being incidents by their rule (e.g. an absence whose event came). */
-  discarded: number;
 }
 
 export const DEFAULTS = {
@@ -288,16 +280,7 @@ export class Analyzer {
     const sources = { ...this.totals };
     if (this.extractor !== null) addCounters(sources, this.extractor.counters);
     const engine = this.engine.counters;
-    return {
-      ...sources,
-      incidents: engine.incidents,
-      incidentsByRule: { ...engine.incidentsByRule },
-      openGroups: this.engine.openGroups,
-      evicted: engine.evicted,
-      lateEvents: engine.lateEvents,
-      duplicateEvents: engine.duplicateEvents,
-      discarded: engine.discarded,
-    };
+    return { ...sources, ...engine, incidentsByRule: { ...engine.incidentsByRule }, openGroups: this.engine.openGroups };
   }
 
   private close(reason: 'end-of-input' | 'shutdown'): readonly Incident[] {

@@ -12,7 +12,7 @@ export {
   type PushMeta,
 } from './analyzer';
 export type { ExtractorOptions, ExtractorState, SourceCounters } from './events/event-extractor';
-export type { EngineState } from './rules/engine';
+export type { EngineCounters, EngineState } from './rules/engine';
 export type { LogEvent } from './events/log-event';
 export type { CloseReason, Diagnosis, Evidence, Incident, Lifecycle, Reference, Severity } from './incidents/incident';
 export { INCIDENT_SCHEMA_VERSION } from './incidents/incident';

@@ -23,7 +23,7 @@ export interface EngineCounters {
   incidents: number;
   incidentsByRule: Record<string, number>;
   evicted: number;
-  /** Events whose time was before the watermark (out of order); they are still correlated. */
+  /** Events whose time was before the watermark (out of order); they are still correlated (docs/reliability.md). */
   lateEvents: number;
   /** Events identical to a recent one (a shipper that retried): counted, not correlated again. */
   duplicateEvents: number;
