@@ -46,8 +46,11 @@ export interface AssemblerState {
 
 interface PendingEvent {
   header: string;
-  /** Decode the continuation lines: a rule reads them, or a hard wrap may need repairing. */
-  keepContinuation: boolean;
+  /**
+   * Decode the continuation lines: a rule reads them, or a hard wrap may need repairing.
+   * Decided at the first continuation line (null until then): most events have none.
+   */
+  keepContinuation: boolean | null;
   line: number;
   offset: number;
   continuation: string[];
@@ -87,10 +90,9 @@ export class EventAssembler implements LineSink {
     }
     if (pending !== null) this.finishPending();
     if (flags & LINE_HAS_LITERAL) {
-      const header = buf.toString('utf8', start, end);
       this.pending = {
-        header,
-        keepContinuation: hasUnclosedDelimiter(header) || (this.options.continuationLiterals ?? []).some((literal) => header.includes(literal)),
+        header: buf.toString('utf8', start, end),
+        keepContinuation: null,
         line: lineNumber,
         offset: byteOffset,
         continuation: [],
@@ -128,6 +130,9 @@ export class EventAssembler implements LineSink {
 
   private addContinuation(pending: PendingEvent, buf: Buffer, start: number, end: number, flags: number): void {
     if (flags & LINE_TRUNCATED) pending.truncated = true;
+    const header = pending.header;
+    pending.keepContinuation ??=
+      hasUnclosedDelimiter(header) || (this.options.continuationLiterals ?? []).some((literal) => header.includes(literal));
     if (pending.keepContinuation && pending.continuation.length < this.options.maxContinuationLines) {
       pending.continuation.push(buf.toString('utf8', start, end));
     } else {
