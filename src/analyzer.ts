@@ -1,64 +1,72 @@
 /**
- * The synchronous core: bytes -> lines -> events -> rules -> incidents, with no I/O, no
- * timers and no global state. The Transform, `analyzeFiles` and the CLI are thin layers on it,
- * and a log shipper can embed it directly.
+ * The synchronous core: bytes -> lines -> events -> rules -> incidents, with no I/O, no timers
+ * and no global state. The Transform, `analyzeFiles` and the CLI are thin layers on it, and a
+ * log shipper can embed it directly.
  */
-import type { EventSink } from './events/event-assembler';
-import {
-  addCounters,
-  EventExtractor,
-  NO_SOURCE_COUNTERS,
-  type ExtractorOptions,
-  type ExtractorState,
-  type SourceCounters,
-} from './events/event-extractor';
-import type { LogEvent } from './events/log-event';
+import { buildDispatchPlan, type DispatchPlan, type ReadingRule } from './events/dispatch-plan';
+import { addCounters, NO_SOURCE_COUNTERS, type EventSink, type SourceCounters } from './events/event-sink';
+import { EventExtractor, type ExtractorState } from './events/event-extractor';
+import type { AnyEvent, InputKind } from './events/log-event';
+import type { EnrichmentReader } from './events/record-reader';
+import { CorrelationEngine, DEFAULT_MAX_OPEN_BYTES, type EngineCounters, type EngineState } from './incidents/engine';
 import type { Incident } from './incidents/incident';
+import { TimePolicy, DEFAULT_TIME_POLICY, type TimePolicyState } from './incidents/time-policy';
+import { docsAddress } from './rules/docs-address';
 import { builtinRules } from './rules/builtin/index';
+import type { AnyRule, Enrichment, ParkedGroup } from './rules/rule';
 import { LiveClock } from './source/live-clock';
-import { CorrelationEngine, type EngineCounters, type EngineState } from './rules/engine';
-import type { AnyRule } from './rules/rule';
+import { validateSnapshot } from './snapshot-validation';
 
 export interface AnalyzerOptions {
-  /** Correlation window in log time, for the built-in rules. Default 10,000 ms. */
+  /** Correlation window in log time, for the built-in rules that pair lines of one request. Default 10,000 ms. */
   windowMs?: number;
   /** Open groups kept at once; past it the oldest is emitted with closeReason `evicted`. Default 10,000. */
   maxOpenGroups?: number;
+  /** Estimated bytes of open groups (evidence and distinct values) kept at once; past it the oldest are evicted. Default 64 MiB. */
+  maxOpenBytes?: number;
   /** Bytes kept of a longer line (the line is flagged and counted). Default 1 MiB. */
   maxLineBytes?: number;
-  /** Continuation (stack trace) lines kept per event. Default 256. */
+  /** Exception lines (not frames) kept per event. Default 256. */
   maxContinuationLines?: number;
-  /** Rules to run. Default: the built-in catalogue. */
+  /** Evidence lines per incident, the last one always among them. Default 32. */
+  maxEvidence?: number;
+  /** Characters kept of an evidence line; a longer one is cut and carries its length. Default 2,048. */
+  maxEvidenceChars?: number;
+  /** Rules to run. Default: the built-in catalogue (every rule on). */
   rules?: readonly AnyRule[];
+  /** Built-in rules to leave out, by id (only with the default catalogue). */
+  disabledRules?: readonly string[];
   /** Name of the first source, used in evidence. Default `-` (stdin). */
   source?: string;
+  /** What the first source holds. Default `nexus`. */
+  kind?: InputKind;
   /**
    * Also return incidents as they open and grow (`lifecycle: 'opened' | 'updated'`, with
-   * `closeReason: null`), not only when they close. Default false.
+   * `closeReason: null`; updates at count doublings), not only when they close. Default false.
    */
   lifecycle?: boolean;
-  /**
-   * For `push` / `advance` (live use): ms without data after which the event in progress is
-   * complete and event time follows the wall clock. Default 10.
-   */
+  /** For `push` / `advance` (live use): ms without data after which the event in progress is complete. Default 10. */
   liveIdleMs?: number;
+  /** Event time a line may arrive out of order and still be correlated in order. Default 2,000 ms. */
+  reorderMs?: number;
+  /** A forward jump of the clock larger than this waits for a second line to confirm it. Default 1 h. */
+  maxClockJumpMs?: number;
 }
 
-/**
- * A checkpoint: everything an Analyzer needs to go on exactly where it was, as plain JSON.
- * Save it with the byte offset it names (`source.offset`): a restarted shipper restores it and
- * reads the file on from that offset, and every push is reported exactly once.
- */
+/** A checkpoint: everything an Analyzer needs to go on exactly where it was, as plain JSON. */
 export interface AnalyzerSnapshot {
-  version: 1;
+  version: 2;
   source: {
     name: string;
+    kind: InputKind;
     /** Bytes of this source consumed: read on from here. */
     offset: number;
     state: ExtractorState;
   };
   /** Counters of the sources finished before it. */
   finishedSources: SourceCounters;
+  clocks: Partial<Record<InputKind, number>>;
+  time: TimePolicyState;
   engine: EngineState;
 }
 
@@ -70,79 +78,134 @@ export interface PushMeta {
   now?: number;
 }
 
-/** What was read (summed over sources, see SourceCounters) and what the rules made of it. */
+/** What was read (summed over sources) and what the rules made of it. */
 export interface AnalyzerStats extends SourceCounters, EngineCounters {
   /** Groups open now. */
   openGroups: number;
+  /** Estimated bytes they hold. */
+  openGroupBytes: number;
 }
 
 export const DEFAULTS = {
   windowMs: 10_000,
   maxOpenGroups: 10_000,
+  maxOpenBytes: DEFAULT_MAX_OPEN_BYTES,
   maxLineBytes: 1024 * 1024,
   maxContinuationLines: 256,
-  /** One header timestamp parsed about every this many lines no rule needs (keeps windows closing). */
-  sampleEvery: 1024,
+  maxEvidence: 32,
+  maxEvidenceChars: 2048,
   liveIdleMs: 10,
+  reorderMs: DEFAULT_TIME_POLICY.reorderMs,
+  maxClockJumpMs: DEFAULT_TIME_POLICY.maxClockJumpMs,
 } as const;
 
 const NOTHING: readonly Incident[] = Object.freeze([]);
 
 /**
- * What an extractor hands the rules, in order: an event, or a clock tick (epoch ms).
- * Workers send these across threads when several files are read at once.
+ * What an extractor hands the rules, in order: an event with the indexes of the rules that read
+ * it, or a clock tick (epoch ms). Workers send these across threads when several files are read.
  */
-export type ExtractedRecord = LogEvent | number;
+export type ExtractedRecord = [AnyEvent, number[]] | number;
+
+/** What workers need to read a source the way this analyzer would (plain data). */
+export interface ReadingPlan {
+  rules: ReadingRule[];
+  maxLineBytes: number;
+  maxContinuationLines: number;
+}
+
+interface ActiveEnrichment {
+  rule: AnyRule;
+  enrich: Enrichment<unknown, unknown>;
+  collector: unknown;
+  groups: Array<ParkedGroup<unknown>>;
+}
 
 export class Analyzer {
+  private readonly rules: readonly AnyRule[];
+  private readonly plan: DispatchPlan;
   private readonly engine: CorrelationEngine;
-  private readonly prefilters: { literals: string[]; gatedLiterals: Record<string, string[]>; continuationLiterals: string[] };
+  private readonly time: TimePolicy;
   private readonly maxLineBytes: number;
   private readonly maxContinuationLines: number;
-  private readonly eventSink: EventSink;
+  private readonly sink: EventSink;
   private outbox: Incident[] = [];
   private extractor: EventExtractor | null = null;
   private sourceName: string;
+  private sourceKind: InputKind;
   private readonly liveIdleMs: number;
   private readonly clock = new LiveClock();
   private lastDataAt = Number.NEGATIVE_INFINITY;
   private flushedSinceData = true;
   private ended = false;
+  private enrichments: ActiveEnrichment[] = [];
   /** Counters of finished sources. */
   private readonly totals: SourceCounters = { ...NO_SOURCE_COUNTERS };
 
   constructor(options: AnalyzerOptions = {}) {
     const windowMs = options.windowMs ?? DEFAULTS.windowMs;
     if (!(windowMs >= 0) || !Number.isFinite(windowMs)) throw new RangeError(`windowMs must be a finite number >= 0, got ${windowMs}`);
-    const rules = options.rules ?? builtinRules({ windowMs });
+    this.rules = options.rules ?? builtinRules({ windowMs, disabled: options.disabledRules ?? [] });
+    assertUniqueIds(this.rules);
+    this.plan = buildDispatchPlan(this.rules);
     this.engine = new CorrelationEngine(
-      rules,
-      { maxOpenGroups: options.maxOpenGroups ?? DEFAULTS.maxOpenGroups, lifecycle: options.lifecycle === true },
+      this.rules,
+      {
+        maxOpenGroups: positive('maxOpenGroups', options.maxOpenGroups ?? DEFAULTS.maxOpenGroups),
+        maxOpenBytes: positive('maxOpenBytes', options.maxOpenBytes ?? DEFAULTS.maxOpenBytes),
+        maxEvidence: positive('maxEvidence', options.maxEvidence ?? DEFAULTS.maxEvidence),
+        maxEvidenceChars: positive('maxEvidenceChars', options.maxEvidenceChars ?? DEFAULTS.maxEvidenceChars),
+        lifecycle: options.lifecycle === true,
+        docsUrl: docsAddress,
+      },
       (incident) => this.outbox.push(incident),
     );
-    this.prefilters = this.engine.prefilters;
-    this.maxLineBytes = options.maxLineBytes ?? DEFAULTS.maxLineBytes;
-    this.maxContinuationLines = options.maxContinuationLines ?? DEFAULTS.maxContinuationLines;
-    const engine = this.engine;
-    this.eventSink = {
-      event: (event: LogEvent) => engine.process(event),
-      tick: (epochMs: number) => engine.advance(epochMs),
+    this.time = new TimePolicy(this.engine, {
+      reorderMs: options.reorderMs ?? DEFAULTS.reorderMs,
+      maxClockJumpMs: options.maxClockJumpMs ?? DEFAULTS.maxClockJumpMs,
+    });
+    this.maxLineBytes = positive('maxLineBytes', options.maxLineBytes ?? DEFAULTS.maxLineBytes);
+    this.maxContinuationLines = positive('maxContinuationLines', options.maxContinuationLines ?? DEFAULTS.maxContinuationLines);
+    const time = this.time;
+    this.sink = {
+      event: (event, rules) => time.event(event, rules),
+      tick: (epochMs) => time.tick(this.sourceKind, epochMs),
+      enrichment: (index, event) => this.enrichmentLine(index, event),
     };
     this.liveIdleMs = options.liveIdleMs ?? DEFAULTS.liveIdleMs;
     this.sourceName = options.source ?? '-';
-    this.beginSource(this.sourceName);
+    this.sourceKind = options.kind ?? 'nexus';
+    this.beginSource(this.sourceName, this.sourceKind);
+  }
+
+  /** Name of the current source. */
+  get source(): string {
+    return this.sourceName;
+  }
+
+  /** The rules this analyzer runs, in order (their indexes are the ones in ExtractedRecords). */
+  get ruleList(): readonly AnyRule[] {
+    return this.rules;
   }
 
   /**
-   * Starts a new source (file): line numbers and offsets restart, the previous source's
-   * last line and event are finished. Open groups carry over, so a push that spans a log
-   * rotation is still one incident.
+   * Starts a new source (file): line numbers and offsets restart, the previous source's last
+   * line and event are finished. Open groups carry over, so a push that spans a log rotation is
+   * still one incident. `kind`: what the source holds (default: the same as before).
    */
-  beginSource(name: string): readonly Incident[] {
+  beginSource(name: string, kind: InputKind = this.sourceKind): readonly Incident[] {
     this.assertOpen();
     this.finishSource();
-    this.extractor = new EventExtractor(this.eventSink, { ...this.extractorOptions(), source: name });
+    this.extractor = new EventExtractor(this.sink, {
+      source: name,
+      kind,
+      plan: this.plan,
+      maxLineBytes: this.maxLineBytes,
+      maxContinuationLines: this.maxContinuationLines,
+      enrichments: this.enrichmentReaders(kind),
+    });
     this.sourceName = name;
+    this.sourceKind = kind;
     return this.take();
   }
 
@@ -159,18 +222,20 @@ export class Analyzer {
 
   /**
    * The wall clock moved on (call it on a timer, e.g. every 10-100 ms, in live use). After
-   * `liveIdleMs` without data the event in progress is complete, and event time follows the
-   * wall clock from the last log time seen, so windows close while the log is quiet.
+   * `liveIdleMs` without data the event in progress is complete, the events held for ordering go
+   * on, and event time follows the wall clock from the last log time seen, so windows close
+   * while the log is quiet.
    */
   advance(nowMs: number): readonly Incident[] {
     this.assertOpen();
     if (nowMs - this.lastDataAt < this.liveIdleMs) return NOTHING;
     if (!this.flushedSinceData) {
       this.flushedSinceData = true;
-      (this.extractor as EventExtractor).flushPendingEvent();
+      this.current().flushPendingEvent();
+      this.time.flush(this.sourceKind);
     }
     const eventTimeNow = this.clock.eventTimeNow(nowMs);
-    if (eventTimeNow > this.engine.eventTime) this.engine.advance(eventTimeNow);
+    if (eventTimeNow > this.engine.clock(this.sourceKind)) this.time.advanceTo(this.sourceKind, eventTimeNow);
     return this.take();
   }
 
@@ -178,20 +243,20 @@ export class Analyzer {
   dataArrived(now: number): void {
     this.lastDataAt = now;
     this.flushedSinceData = false;
-    this.clock.data(this.engine.eventTime, now);
+    this.clock.data(this.time.frontier(this.sourceKind), now);
   }
 
   /** Raw bytes of the current source, in any chunking. Strings are encoded as UTF-8. */
   write(chunk: Uint8Array | string): readonly Incident[] {
     this.assertOpen();
-    (this.extractor as EventExtractor).write(toBuffer(chunk));
+    this.current().write(toBuffer(chunk));
     return this.take();
   }
 
   /** Exactly one line (its terminator optional), for callers that split lines themselves. */
   writeLine(line: Uint8Array | string): readonly Incident[] {
     this.assertOpen();
-    (this.extractor as EventExtractor).writeLine(toBuffer(line));
+    this.current().writeLine(toBuffer(line));
     return this.take();
   }
 
@@ -201,68 +266,119 @@ export class Analyzer {
    */
   flushPendingEvent(): readonly Incident[] {
     this.assertOpen();
-    (this.extractor as EventExtractor).flushPendingEvent();
+    this.current().flushPendingEvent();
     return this.take();
   }
 
-  /** A checkpoint of everything open, as plain JSON (see AnalyzerSnapshot). */
+  /** A checkpoint of everything open, as plain JSON (see AnalyzerSnapshot). Bounded by the options, whatever the input. */
   snapshot(): AnalyzerSnapshot {
     this.assertOpen();
-    const extractor = this.extractor as EventExtractor;
+    const state = this.current().state();
     return {
-      version: 1,
-      source: { name: this.sourceName, offset: extractor.counters.bytes, state: extractor.state() },
+      version: 2,
+      source: { name: this.sourceName, kind: this.sourceKind, offset: state.splitter.bytesSeen, state },
       finishedSources: { ...this.totals },
+      clocks: this.engine.clockState(),
+      time: this.time.state(),
       engine: this.engine.state(),
     };
   }
 
   /**
    * An Analyzer that goes on from a checkpoint. Give it the options (and rules) the
-   * checkpointed one had; then feed the source on from `snapshot.source.offset`.
+   * checkpointed one had; then feed the source on from `snapshot.source.offset`. The whole
+   * checkpoint is checked first: a bad one is refused with an error naming the field.
    */
   static restore(snapshot: AnalyzerSnapshot, options: AnalyzerOptions = {}): Analyzer {
-    if (snapshot.version !== 1) throw new Error(`checkpoint version ${String(snapshot.version)} is not one this analyzer reads`);
-    const analyzer = new Analyzer({ ...options, source: snapshot.source.name });
-    (analyzer.extractor as EventExtractor).restoreState(snapshot.source.state);
-    Object.assign(analyzer.totals, snapshot.finishedSources);
-    analyzer.engine.restoreState(snapshot.engine);
+    const checked = validateSnapshot(snapshot);
+    const analyzer = new Analyzer({ ...options, source: checked.source.name, kind: checked.source.kind });
+    (analyzer.extractor as EventExtractor).restoreState(checked.source.state);
+    Object.assign(analyzer.totals, checked.finishedSources);
+    analyzer.engine.restoreState(checked.engine, checked.clocks);
+    analyzer.time.restoreState(checked.time);
     return analyzer;
   }
 
   /** How a source must be read for this analyzer's rules: for extractors running elsewhere (workers). */
-  extractorOptions(): Omit<ExtractorOptions, 'source'> {
+  readingPlan(): ReadingPlan {
     return {
-      ...this.prefilters,
+      rules: this.rules.map((rule) => ({ id: rule.id, reads: rule.reads.map((spec) => ({ ...spec })) })),
       maxLineBytes: this.maxLineBytes,
       maxContinuationLines: this.maxContinuationLines,
-      sampleEvery: DEFAULTS.sampleEvery,
     };
   }
 
   /**
-   * Events and ticks extracted elsewhere (a worker thread reading a file), in source order,
-   * with that source's counters once it is done. Gives the same incidents as writing the bytes.
+   * Records extracted elsewhere (a worker thread reading a file), in source order, with that
+   * source's counters once it is done. Gives the same incidents as writing the bytes.
    */
   ingest(records: readonly ExtractedRecord[], finishedSourceCounters?: Readonly<SourceCounters>): readonly Incident[] {
     this.assertOpen();
     for (const record of records) {
-      if (typeof record === 'number') this.engine.advance(record);
-      else this.engine.process(record);
+      if (typeof record === 'number') this.time.tick(this.sourceKind, record);
+      else this.time.event(record[0], record[1]);
     }
     if (finishedSourceCounters !== undefined) addCounters(this.totals, finishedSourceCounters);
     return this.take();
   }
 
-  /** The latest event (log) time seen, epoch ms; -Infinity before any. */
+  /** The latest event (log) time believed for the current source's kind (epoch ms), -Infinity before any. */
   get eventTime(): number {
-    return this.engine.eventTime;
+    return this.time.frontier(this.sourceKind);
   }
 
-  /** Moves event time forward (e.g. from a clock) and returns the groups whose window passed. */
+  /** Moves event time of the current kind forward (e.g. from a clock) and returns the groups whose window passed. */
   advanceTo(epochMs: number): readonly Incident[] {
     this.assertOpen();
-    this.engine.advance(epochMs);
+    this.time.advanceTo(this.sourceKind, epochMs);
+    return this.take();
+  }
+
+  /**
+   * Every source of these kinds has been read: their held events go on and their open groups
+   * close (`end-of-input`), e.g. the nexus logs before request.log is read. Groups of rules that
+   * enrich from a later input wait for it (`parkFor`). The current source is finished: begin the
+   * next one with `beginSource`.
+   */
+  endKinds(kinds: readonly InputKind[]): readonly Incident[] {
+    this.assertOpen();
+    this.finishSource();
+    for (const kind of kinds) this.time.flush(kind);
+    this.engine.closeKinds(kinds, 'end-of-input');
+    return this.take();
+  }
+
+  /** The rules that enrich their incidents from `input`: their closed groups wait for it from now on. */
+  parkFor(input: InputKind): string[] {
+    const ids = this.rules.filter((rule) => rule.enrich?.input === input).map((rule) => rule.id);
+    this.engine.park(ids);
+    return ids;
+  }
+
+  /**
+   * Starts the enrichments of parked groups for a secondary input: sources of that kind begun
+   * after this feed them. Returns how many rules have something to look for.
+   */
+  beginEnrichment(input: InputKind): number {
+    this.enrichments = [];
+    for (const rule of this.rules) {
+      const enrich = rule.enrich as Enrichment<unknown, unknown> | undefined;
+      if (enrich === undefined || enrich.input !== input) continue;
+      const groups = this.engine.parkedGroups(rule.id);
+      if (groups.length === 0) continue;
+      const collector = enrich.begin(groups);
+      if (collector !== null) this.enrichments.push({ rule, enrich, collector, groups });
+    }
+    return this.enrichments.length;
+  }
+
+  /** Finishes the enrichments from `input` and reports the groups that waited for it, enriched. */
+  releaseParked(input: InputKind): readonly Incident[] {
+    this.assertOpen();
+    this.finishSource();
+    for (const active of this.enrichments) if (active.enrich.input === input) active.enrich.finish(active.collector, active.groups);
+    this.enrichments = this.enrichments.filter((active) => active.enrich.input !== input);
+    this.engine.releaseParked(this.rules.filter((rule) => rule.enrich?.input === input).map((rule) => rule.id));
     return this.take();
   }
 
@@ -276,16 +392,66 @@ export class Analyzer {
     return this.close('shutdown');
   }
 
-  get stats(): AnalyzerStats {
-    const sources = { ...this.totals };
-    if (this.extractor !== null) addCounters(sources, this.extractor.counters);
-    const engine = this.engine.counters;
-    return { ...sources, ...engine, incidentsByRule: { ...engine.incidentsByRule }, openGroups: this.engine.openGroups };
+  /** The input was torn down (a destroyed stream): every open group becomes an incident (`aborted`). */
+  abort(): readonly Incident[] {
+    return this.close('aborted');
   }
 
-  private close(reason: 'end-of-input' | 'shutdown'): readonly Incident[] {
+  /** True once end(), shutdown() or abort() was called. */
+  get hasEnded(): boolean {
+    return this.ended;
+  }
+
+  get stats(): AnalyzerStats {
+    const sources = { ...this.totals };
+    if (this.extractor !== null) addCounters(sources, this.extractor.sourceCounters);
+    const engine = this.engine.counters;
+    return {
+      ...sources,
+      ...engine,
+      incidentsByRule: { ...engine.incidentsByRule },
+      openGroups: this.engine.openGroups,
+      openGroupBytes: this.engine.openGroupBytes,
+    };
+  }
+
+  /** The framing found in the current source (compose, kubectl, quoted...). */
+  get framing(): string | null {
+    return this.extractor?.framing ?? null;
+  }
+
+  /** The current source is split on lone `\r`. */
+  get crLineEndings(): boolean {
+    return this.extractor?.crLineEndings ?? false;
+  }
+
+  /** The current source's extractor; after endKinds or releaseParked, the next source must be begun. */
+  private current(): EventExtractor {
+    if (this.extractor === null) throw new Error('no source: call beginSource(name) first');
+    return this.extractor;
+  }
+
+  private enrichmentReaders(kind: InputKind): EnrichmentReader[] {
+    return this.enrichments
+      .filter((active) => active.enrich.input === kind)
+      .map((active) => ({
+        literals: active.enrich.literals,
+        ...(active.enrich.accept === undefined ? {} : { accept: (line: Uint8Array, start: number, end: number, hit: number) => active.enrich.accept?.(active.collector, line, start, end, hit) === true }),
+      }));
+  }
+
+  private enrichmentLine(index: number, event: AnyEvent): void {
+    const active = this.enrichments.filter((e) => e.enrich.input === event.kind)[index];
+    active?.enrich.line(active.collector, event);
+  }
+
+  private close(reason: 'end-of-input' | 'shutdown' | 'aborted'): readonly Incident[] {
     if (this.ended) return NOTHING;
     this.finishSource();
+    this.time.flush();
+    for (const active of this.enrichments) active.enrich.finish(active.collector, active.groups);
+    this.enrichments = [];
+    this.engine.releaseParked();
     this.engine.closeAll(reason);
     this.ended = true;
     return this.take();
@@ -295,7 +461,7 @@ export class Analyzer {
     const extractor = this.extractor;
     if (extractor === null) return;
     extractor.end();
-    addCounters(this.totals, extractor.counters);
+    addCounters(this.totals, extractor.sourceCounters);
     this.extractor = null;
   }
 
@@ -314,4 +480,17 @@ export class Analyzer {
 function toBuffer(chunk: Uint8Array | string): Buffer {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+function positive(name: string, value: number): number {
+  if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+function assertUniqueIds(rules: readonly AnyRule[]): void {
+  const seen = new Set<string>();
+  for (const rule of rules) {
+    if (seen.has(rule.id)) throw new RangeError(`two rules have the id '${rule.id}': rule ids must be unique`);
+    seen.add(rule.id);
+  }
 }

@@ -10,40 +10,48 @@ export {
   type AnalyzerStats,
   type ExtractedRecord,
   type PushMeta,
+  type ReadingPlan,
 } from './analyzer';
-export type { ExtractorOptions, ExtractorState, SourceCounters } from './events/event-extractor';
-export type { EngineCounters, EngineState } from './rules/engine';
-export type { LogEvent } from './events/log-event';
-export type { CloseReason, Diagnosis, Evidence, Incident, Lifecycle, Reference, Severity } from './incidents/incident';
-export { INCIDENT_SCHEMA_VERSION } from './incidents/incident';
-export type { CorrelationRule, GroupSpan } from './rules/rule';
-export { BUILTIN_SPECS, builtinRules, OPTIONAL_RULES, type BuiltinRuleOptions } from './rules/builtin/index';
+export { CheckpointError } from './snapshot-validation';
+export type { SourceCounters } from './events/event-sink';
+export type { AnyEvent, AuditEvent, Evidence, InputKind, LogEvent, NexusEvent, OutboundEvent, RequestEvent } from './events/log-event';
+export type { EngineCounters, EngineState } from './incidents/engine';
+export { INCIDENT_SCHEMA_VERSION, SEVERITIES, atLeast } from './incidents/incident';
+export type { Category, CloseReason, Diagnosis, DistinctValues, Fact, Incident, Lifecycle, Reference, Severity, Subject } from './incidents/incident';
+export { RuleError } from './rules/rule';
+export type {
+  AnyRule,
+  AuditReads,
+  CauseLink,
+  Enrichment,
+  Finding,
+  FindingDiagnosis,
+  GroupView,
+  HttpLogReads,
+  Level,
+  Literal,
+  NexusReads,
+  ParkedGroup,
+  ReadSpec,
+  Rule,
+  SubjectType,
+} from './rules/rule';
+export { allBuiltinRules, builtinRuleIds, builtinRules, type BuiltinRuleOptions } from './rules/builtin/index';
 export {
   DOCKER_MANIFEST_MISSING_LAYERS,
-  dockerManifestMissingLayersRule,
+  dockerManifestMissingLayers,
   isDockerPushIncident,
   type DockerManifestRuleOptions,
   type DockerPushIncident,
+  type LayerCheck,
+  type PushClient,
   type PushRequest,
 } from './rules/builtin/docker-manifest-missing-layers';
 export { formatImageRef } from './rules/builtin/docker-messages';
+export { PROXY_CONDITIONAL_GET_IGNORED } from './rules/builtin/proxy-conditional-get-ignored';
 export { createAnalyzer, AnalyzerStream, type AnalyzerStreamOptions } from './api/create-analyzer';
 export { analyzeFiles, type AnalyzeFilesOptions } from './api/analyze-files';
 export { InputError } from './source/input-error';
-export { followFile, type FollowOptions } from './source/follow-file';
-export {
-  declarativeRule,
-  fillTemplate,
-  RuleSpecError,
-  type DeclarativeIncident,
-  type DeclarativeRuleSpec,
-  type EventPattern,
-  type RuleKind,
-} from './rules/declarative';
+export { followFile, type FollowOptions, type FollowWarning } from './source/follow-file';
+export { declarativeRule, fillTemplate, RuleSpecError, type DeclarativeRuleSpec, type EventPattern, type RuleKind } from './rules/declarative';
 export { loadRuleFile } from './rules/load-rules';
-export type { LayerCheck, PushClient } from './rules/builtin/docker-manifest-missing-layers';
-export {
-  PROXY_CONDITIONAL_GET_IGNORED,
-  proxyConditionalGetIgnoredRule,
-  type ConditionalGetIncident,
-} from './rules/builtin/proxy-conditional-get-ignored';

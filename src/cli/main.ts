@@ -3,7 +3,7 @@
  * summary, HTML report, progress line and stats. Thin wiring; the analysis is the library's.
  */
 import { once } from 'node:events';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { CommanderError } from 'commander';
@@ -17,23 +17,23 @@ import { createPinoRecords } from '../outputs/pino-records';
 import { formatPretty } from '../outputs/pretty';
 import { ProgressLine } from '../outputs/progress';
 import { SummaryCollector } from '../outputs/summary';
-import { builtinRules, OPTIONAL_RULES } from '../rules/builtin/index';
+import { builtinRules } from '../rules/builtin/index';
+import { installedPath, packageVersion, publishedAddress } from '../rules/docs-address';
 import { loadRuleFile } from '../rules/load-rules';
-import type { AnyRule } from '../rules/rule';
+import { RuleError, type AnyRule } from '../rules/rule';
 import { InputError } from '../source/input-error';
 import { STDIN } from '../source/resolve-inputs';
 import { findDefaultLogFolder } from './default-input';
 import { createDiagnostics } from './diagnostics';
-import { parseOptions, type CliOptions } from './options';
+import { colorWanted, parseOptions, type CliOptions } from './options';
 
 export const EXIT_OK = 0;
 export const EXIT_FAIL_ON = 1;
 export const EXIT_USAGE_OR_INPUT = 2;
+export const EXIT_RULE_FAILED = 70;
 
-function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
-  return manifest.version;
-}
+/** After a stop signal, the time given to the reading loop to finish by itself before open groups are reported from here. */
+const STOP_GRACE_MS = 600;
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -57,12 +57,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.exit(EXIT_USAGE_OR_INPUT);
   });
 
+  // Everything that can be checked is checked before any input is read.
+  const problem = checkOptions(options);
+  if (problem !== null) {
+    log.error(problem);
+    return EXIT_USAGE_OR_INPUT;
+  }
+  if (options.legacyRules.length > 0) log.warn(`--rule ${options.legacyRules.join(', ')}: every built-in rule is on by default now; --disable-rule <id> leaves one out`);
+
   let rules: AnyRule[];
   try {
-    rules = [...builtinRules({ windowMs: options.windowMs, optional: options.optionalRules }), ...options.rules.flatMap((file) => loadRuleFile(file))];
+    rules = [...builtinRules({ windowMs: options.windowMs, disabled: options.disabledRules }), ...options.rules.flatMap((file) => loadRuleFile(file))];
+    const ids = new Set<string>();
+    for (const rule of rules) {
+      if (ids.has(rule.id)) throw new InputError(options.rules.join(', '), `rule id '${rule.id}' is used twice (a built-in rule has it, or two files): rule ids must be unique`);
+      ids.add(rule.id);
+    }
   } catch (error) {
     if (error instanceof RangeError) {
-      log.error(`--rule: ${error.message}`);
+      log.error(`--disable-rule: ${error.message}`);
       return EXIT_USAGE_OR_INPUT;
     }
     if (!(error instanceof InputError)) throw error;
@@ -70,8 +83,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT_USAGE_OR_INPUT;
   }
   if (options.listRules) {
-    const inactive = Object.entries(OPTIONAL_RULES).filter(([id]) => !rules.some((rule) => rule.id === id)).map(([, make]) => make());
-    await writeOut(stdout, formatRuleList(rules, inactive));
+    await writeOut(stdout, formatRuleList(rules));
     return EXIT_OK;
   }
 
@@ -79,20 +91,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (paths === undefined) return EXIT_USAGE_OR_INPUT;
 
   const format = options.format ?? (stdout.isTTY ? 'pretty' : 'ndjson');
-  const color = options.color ?? (stdout.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== ''));
+  const color = colorWanted(options.color, stdout.isTTY === true);
   // A terminal that reports no size (0 columns, e.g. a bare pty) gets the classic 80.
   const width = stdout.columns !== undefined && stdout.columns >= 40 ? Math.min(stdout.columns, 120) : 80;
-  const render =
-    format === 'ndjson' ? formatNdjson : format === 'pino' ? createPinoRecords() : (incident: Incident): string => formatPretty(incident, { color, width });
-  const summary = options.summary ? new SummaryCollector() : null;
+  const render = format === 'ndjson' ? formatNdjson : format === 'pino' ? createPinoRecords() : (incident: Incident): string => formatPretty(incident, { color, width });
+  const summary = options.summary || format === 'pretty' ? new SummaryCollector() : null;
   const report = options.report === undefined ? null : new HtmlReport();
-
-  // SIGINT/SIGTERM: stop reading, report every open group (closeReason "shutdown"), exit 0.
-  // A second signal finds no handler and ends the process at once.
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
   let inputs: readonly string[] = [];
   const inputsRead: string[] = [];
@@ -100,12 +104,42 @@ export async function main(argv: readonly string[]): Promise<number> {
   let analyzer: Analyzer | undefined;
   let count = 0;
   let failOnHit = false;
+  let finished = false;
+  const account = (incident: Incident): void => {
+    if (incident.lifecycle !== 'closed') return; // counts and reports are about finished incidents
+    count++;
+    if (options.failOn !== undefined && atLeast(incident.severity, options.failOn)) failOnHit = true;
+    summary?.add(incident);
+    report?.add(incident);
+  };
+
+  // SIGINT/SIGTERM: stop reading and report every open group (closeReason "shutdown"), exit 0.
+  // If the reading loop is stuck (a FIFO with no writer yet), the open groups are reported from
+  // here after a short grace. A second signal finds no handler and ends the process at once.
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    stop.abort();
+    setTimeout(() => {
+      if (finished) return;
+      const open = analyzer !== undefined && !analyzer.hasEnded ? analyzer.shutdown() : [];
+      for (const incident of open) {
+        writeSync(1, render(incident));
+        account(incident);
+      }
+      progress?.stop();
+      process.exit(options.failOn !== undefined && failOnHit ? EXIT_FAIL_ON : EXIT_OK);
+    }, STOP_GRACE_MS).unref();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
   const progress = createProgress(options, paths, () => ({ analyzer, inputs, inputsRead: inputsRead.length, count }));
   try {
     const incidents = analyzeFiles(paths, {
       signal: stop.signal,
       windowMs: options.windowMs,
       maxOpenGroups: options.maxOpenGroups,
+      maxOpenBytes: options.maxOpenBytes,
       maxLineBytes: options.maxLineBytes,
       ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
       ...(options.since === undefined ? {} : { since: options.since }),
@@ -121,29 +155,39 @@ export async function main(argv: readonly string[]): Promise<number> {
       onInput: (name) => {
         inputsRead.push(name);
         log.debug({ input: name }, `reading ${name}`);
+        if (options.ready) process.stderr.write(`ready: reading ${name}\n`);
       },
       onInputError: (error) => {
         failedInputs++;
         progress?.clear(); // the message gets its own line; the progress line comes back
         log.error({ input: error.input }, error.message);
       },
+      onWarning: (warning) => {
+        progress?.clear();
+        log.warn({ input: warning.path }, warning.message);
+      },
     });
     for await (const incident of incidents) {
       if (stdout.isTTY === true) progress?.clear(); // same terminal: keep the line out of the block
       await writeOut(stdout, render(incident));
-      if (incident.lifecycle !== 'closed') continue; // counts and reports are about finished incidents
-      count++;
-      if (options.failOn !== undefined && atLeast(incident.severity, options.failOn)) failOnHit = true;
-      summary?.add(incident);
-      report?.add(incident);
+      account(incident);
     }
   } catch (error) {
     if (error instanceof InputError) {
       log.error({ input: error.input }, error.message);
       return EXIT_USAGE_OR_INPUT;
     }
+    if (error instanceof RuleError) {
+      log.error({ rule: error.rule }, `${error.message} (a bug in that rule: please report it with the line that caused it)`);
+      return EXIT_RULE_FAILED;
+    }
+    if (error instanceof RangeError) {
+      log.error(error.message);
+      return EXIT_USAGE_OR_INPUT;
+    }
     throw error;
   } finally {
+    finished = true;
     progress?.stop();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -151,12 +195,12 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   if (analyzer !== undefined) reportStats(analyzer, options, log);
   const stats = analyzer?.stats;
-  if (format === 'pretty') {
+  if (format === 'pretty' && !options.summary) {
     const lines = stats?.lines ?? 0;
-    await writeOut(stdout, `${count === 0 ? 'No incidents' : count === 1 ? '1 incident' : `${count} incidents`} in ${lines} lines.\n`);
+    await writeOut(stdout, `${count === 0 ? 'No incidents' : count === 1 ? '1 incident' : `${count} incidents`} in ${lines.toLocaleString('en')} lines.\n`);
   }
-  if (summary !== null && stats !== undefined) {
-    const text = summary.format({ stats, inputs: inputsRead.length, width });
+  if (options.summary && summary !== null && stats !== undefined) {
+    const text = summary.format({ stats, inputs: inputsRead.length, width, color: format === 'pretty' && color });
     // stdout stays one JSON object per line in ndjson and pino formats: the table goes to stderr then.
     if (format === 'pretty') await writeOut(stdout, `\n${text}`);
     else process.stderr.write(text);
@@ -170,8 +214,35 @@ export async function main(argv: readonly string[]): Promise<number> {
       return EXIT_USAGE_OR_INPUT;
     }
   }
+  if (failOnHit) return EXIT_FAIL_ON;
   if (failedInputs > 0) return EXIT_USAGE_OR_INPUT;
-  return failOnHit ? EXIT_FAIL_ON : EXIT_OK;
+  return EXIT_OK;
+}
+
+/** What can be wrong with the options before reading starts; null when nothing. */
+function checkOptions(options: CliOptions): string | null {
+  if (options.since !== undefined && options.until !== undefined && options.since >= options.until) {
+    return `--since (${new Date(options.since).toISOString()}) must be before --until (${new Date(options.until).toISOString()}): nothing could match`;
+  }
+  if (options.follow && options.paths.length > 1) return '--follow takes exactly one file or log folder';
+  if (options.fromStart && !options.follow) return '--from-start goes with --follow';
+  if (options.report !== undefined) {
+    const target = path.resolve(options.report);
+    try {
+      if (statSync(target).isDirectory()) return `--report ${options.report}: is a directory; give a file name, e.g. ${path.join(options.report, 'report.html')}`;
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') return `--report ${options.report}: cannot write it (${code ?? (error as Error).message})`;
+      try {
+        accessSync(path.dirname(target), constants.W_OK);
+      } catch (dirError) {
+        const dirCode = (dirError as NodeJS.ErrnoException).code;
+        return `--report ${options.report}: ${dirCode === 'ENOENT' ? 'its folder does not exist' : `cannot write in its folder (${dirCode ?? 'error'})`}`;
+      }
+    }
+  }
+  return null;
 }
 
 /**
@@ -184,7 +255,7 @@ function inputPaths(options: CliOptions, log: Logger): string[] | undefined {
   const folder = findDefaultLogFolder();
   if (folder === undefined) {
     log.error(
-      'no input: give a nexus.log file, a log directory or a glob, or pipe a log into stdin. ' +
+      'no input: give a nexus.log file, a log directory, a support zip or a glob, or pipe a log into stdin. ' +
         'No log folder found at $NEXUS_DATA/log, /nexus-data/log or ./sonatype-work/nexus3/log (see --help)',
     );
     return undefined;
@@ -213,7 +284,7 @@ function createProgress(options: CliOptions, paths: readonly string[], state: ()
         // a file that vanished is reported by the reader
       }
     }
-    return { total, gzip: inputs.some((name) => name.endsWith('.gz')) };
+    return { total, gzip: inputs.some((name) => name.endsWith('.gz') || name.endsWith('.zip')) };
   };
   return new ProgressLine(process.stderr, {
     fraction: () => {
@@ -231,15 +302,24 @@ function createProgress(options: CliOptions, paths: readonly string[], state: ()
   });
 }
 
-/** `--list-rules`: id, severity, title, and the literals each rule looks for; optional ones marked. */
-function formatRuleList(rules: readonly AnyRule[], inactive: readonly AnyRule[]): string {
-  const describe = (rule: AnyRule, off: boolean): string => {
-    const levels = rule.levels === undefined ? 'any level' : rule.levels.join('/');
-    const state = off ? `, optional: --rule ${rule.id}` : '';
-    return `${rule.id}  (${rule.severity}${state})\n  ${rule.title}\n  looks for, in ${levels} lines: ${rule.prefilter.map((l) => JSON.stringify(l)).join(', ')}\n`;
+/** `--list-rules`: id, severity, category, title, what each rule reads, and where its page is. */
+function formatRuleList(rules: readonly AnyRule[]): string {
+  const describe = (rule: AnyRule): string => {
+    const reads = rule.reads.map((spec) => {
+      const input = spec.input ?? 'nexus';
+      const literals = (spec.literals ?? []).map((l) => JSON.stringify(typeof l === 'string' ? l : l.text)).join(', ');
+      if (input === 'request' || input === 'outbound') {
+        const statuses = 'statuses' in spec && spec.statuses !== undefined ? ` statuses ${spec.statuses.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')}` : '';
+        return `${input}.log lines${statuses}${literals === '' ? '' : ` holding ${literals}`}`;
+      }
+      const levels = 'levels' in spec && spec.levels !== undefined ? spec.levels.join('/') : 'all';
+      const loggers = 'loggers' in spec && spec.loggers !== undefined ? ` from ${spec.loggers.join(', ')}` : '';
+      return `${input === 'nexus' ? '' : `${input} log `}${levels} lines${loggers} holding ${literals}${'continuation' in spec && spec.continuation === true ? ' (stack traces too)' : ''}`;
+    });
+    const page = `docs/rules/${rule.docs ?? `${rule.id}.md`}`;
+    return `${rule.id}  (${rule.severity}, ${rule.category})\n  ${rule.title}\n${reads.map((r) => `  reads ${r}\n`).join('')}  page: ${installedPath(page) ?? publishedAddress(page)}\n`;
   };
-  const lines = [...rules.map((rule) => describe(rule, false)), ...inactive.map((rule) => describe(rule, true))];
-  return `${lines.join('\n')}\nPages: docs/rules/<id>.md. Your own rules: --rules <file> (docs/rules/custom-rules.md).\n`;
+  return `${rules.map(describe).join('\n')}\nEvery built-in rule is on; --disable-rule <id> leaves one out. Your own rules: --rules <file> (${publishedAddress('docs/rules/custom-rules.md')}).\n`;
 }
 
 function reportStats(analyzer: Analyzer, options: CliOptions, log: Logger): void {
@@ -255,14 +335,14 @@ function reportStats(analyzer: Analyzer, options: CliOptions, log: Logger): void
     );
   }
   if (stats.lines > 0 && stats.events === 0) {
-    log.warn(`no Nexus log event in ${stats.lines} lines read: is this a nexus.log? (layouts: docs/architecture.md)`);
+    log.warn(
+      `no log record in ${stats.lines} lines read: is this a nexus.log? Layouts read: nexus.log, console output, docker compose, kubectl, CRI and ` +
+        `json-file container logs, quoted or indented excerpts, request.log, audit.log, support zips (${publishedAddress('docs/architecture.md')})`,
+    );
   }
-  if (stats.truncatedLines > 0) {
-    log.warn(`${stats.truncatedLines} line(s) longer than ${options.maxLineBytes} bytes were cut (see --max-line-bytes)`);
-  }
-  if (stats.evicted > 0) {
-    log.warn(`${stats.evicted} open push(es) were reported early: more than ${options.maxOpenGroups} were open at once`);
-  }
+  if (analyzer.crLineEndings) log.info('the input ends its lines with a lone carriage return (\\r): read as line ends');
+  if (stats.truncatedLines > 0) log.warn(`${stats.truncatedLines} line(s) longer than ${options.maxLineBytes} bytes were cut (see --max-line-bytes)`);
+  if (stats.evicted > 0) log.warn(`${stats.evicted} open problem(s) were reported early: more than ${options.maxOpenGroups} groups or ${options.maxOpenBytes} bytes were open at once`);
 }
 
 async function writeOut(stream: Writable, text: string): Promise<void> {

@@ -13,8 +13,9 @@ export interface CliOptions {
   format: OutputFormat | undefined;
   windowMs: number;
   maxOpenGroups: number;
+  maxOpenBytes: number;
   maxLineBytes: number;
-  /** Unset: colour when stdout is a terminal and NO_COLOR is not set. */
+  /** `--color` / `--no-color`; unset: FORCE_COLOR, NO_COLOR, then whether stdout is a terminal. */
   color: boolean | undefined;
   logFormat: LogFormat;
   /** Print counts (lines, events, unparsed lines, incidents by rule...) on stderr at the end. */
@@ -26,7 +27,7 @@ export interface CliOptions {
   until: number | undefined;
   /** Exit 1 when an incident at or above this severity was found. */
   failOn: Severity | undefined;
-  /** A table of incidents by rule, repository, image, recurrence and user after the run. */
+  /** The triage view after the run: server runs, top problems by class with their cause and first fix, the rest in counts. */
   summary: boolean;
   /** Write a self-contained HTML report to this file. */
   report: string | undefined;
@@ -41,33 +42,47 @@ export interface CliOptions {
   rules: string[];
   /** Print the rule catalogue and exit. */
   listRules: boolean;
-  /** Optional built-in rules to turn on. */
-  optionalRules: string[];
+  /** Built-in rules to leave out. */
+  disabledRules: string[];
+  /** `--rule <id>` of 0.1 (rules that were optional); every built-in rule is on now. */
+  legacyRules: string[];
+  /** Print `ready: <what>` on stderr once reading has started (for scripts and tests that wait on it). */
+  ready: boolean;
 }
 
 const EXAMPLES = `
 Examples:
   nexus-log-analyzer                                  # no path on a terminal: the usual Nexus log folder
   nexus-log-analyzer /nexus-data/log/nexus.log
-  nexus-log-analyzer /nexus-data/log                  # nexus.log and its rotated nexus-*.log.gz
+  nexus-log-analyzer /nexus-data/log                  # nexus.log, rotated days, request.log, audit.log, task logs
+  nexus-log-analyzer support-20250910-013622-1.zip    # a support zip, read in place
   nexus-log-analyzer 'log/nexus-2025-09-*.log.gz'     # quote globs: they are expanded here
   nexus-log-analyzer --since yesterday --summary /nexus-data/log
   nexus-log-analyzer --since 2h --until 30m log/      # durations back from now
   nexus-log-analyzer --report report.html log/        # one self-contained HTML page
   nexus-log-analyzer --fail-on error -q log/ >/dev/null || alert   # cron, CI
   nexus-log-analyzer --follow /nexus-data/log         # like tail -F: survives daily rotation
-  tail -f /nexus-data/log/nexus.log | nexus-log-analyzer --format pretty
-  docker logs nexus 2>&1 | nexus-log-analyzer
+  kubectl logs nexus-0 | nexus-log-analyzer           # container prefixes and pasted quotes are read too
   nexus-log-analyzer --format ndjson log/ | jq -r '.summary'
 
-Output: one incident per failed Docker push: repository, image, tag or digest, missing
-layers, user, the request, the log lines used, the likely cause and the fix.
-Fields: docs/incidents.md. Incident times are ISO-8601 UTC.
+Output: one incident per problem: a failed push, a blob store missing files, a proxy that
+cannot reach its remote, a task that failed, the server running out of memory... each with
+what it is about (its subject), how often it happened, the log lines it rests on, the likely
+cause and the fix. A storm of one failure is one incident with its count and rate.
+Fields: https://unpkg.com/nexus-log-analyzer/docs/incidents.md (also in the installed package,
+docs/incidents.md). Incident times are ISO-8601 UTC. Rules: --list-rules.
 
-Ctrl-C or SIGTERM: reading stops, pushes still open are reported (closeReason "shutdown").
+Times (--since, --until): an ISO date or time is local time unless it has an offset
+(2025-09-10T01:30:00Z, +02:00); today, yesterday, now; or a duration back from now (90m, 2h, 3d).
+
+Colour: on a terminal; NO_COLOR=1 or --no-color turns it off, FORCE_COLOR=1 or --color on.
+
+Ctrl-C or SIGTERM: reading stops, incidents still open are reported (closeReason "shutdown"),
+within a second whatever the input is doing.
 Exit status: 0 when the input was read (with or without incidents),
              1 with --fail-on when an incident at or above that severity was found,
-             2 on bad usage or an input that cannot be read (named on stderr).`;
+             2 on bad usage or an input that cannot be read (named on stderr),
+             70 when a rule failed (a bug: the message names the rule).`;
 
 function timeValue(value: string): number {
   try {
@@ -86,52 +101,43 @@ function positiveInteger(name: string): (value: string) => number {
   };
 }
 
-export function buildProgram(version: string): Command {
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function buildProgram(version: string, stderr: NodeJS.WritableStream = process.stderr): Command {
   return new Command()
     .name('nexus-log-analyzer')
-    .description('Find failed Docker pushes in Sonatype Nexus Repository logs and explain why they failed.')
-    .argument('[paths...]', 'log files, directories, glob patterns, or - for stdin (default: stdin when piped, else the usual Nexus log folder)')
-    .addOption(
-      new Option('-f, --format <format>', 'output format (default: pretty on a terminal, ndjson otherwise)').choices([
-        'pretty',
-        'ndjson',
-        'pino',
-      ]),
-    )
+    .description('Turn Sonatype Nexus Repository logs into incidents: what failed, where, how often, why, and the fix.')
+    .argument('[paths...]', 'log files, directories, support zips, glob patterns, or - for stdin (default: stdin when piped, else the usual Nexus log folder)')
+    .addOption(new Option('-f, --format <format>', 'output format (default: pretty on a terminal, ndjson otherwise)').choices(['pretty', 'ndjson', 'pino']))
     .option('--pino', 'same as --format pino: incidents as pino log records (level from severity), for any pino transport')
-    .option('-w, --window <ms>', 'correlation window in log time, milliseconds', positiveInteger('--window'), DEFAULTS.windowMs)
-    .option(
-      '--max-open-groups <n>',
-      'open pushes tracked at once; the oldest is reported (closeReason "evicted") past it',
-      positiveInteger('--max-open-groups'),
-      DEFAULTS.maxOpenGroups,
-    )
+    .option('-w, --window <ms>', 'how long, in log time, the 400 of a Docker push may follow its missing-layer lines, milliseconds', positiveInteger('--window'), DEFAULTS.windowMs)
+    .option('--max-open-groups <n>', 'problems tracked at once; past it the oldest is reported early (closeReason "evicted")', positiveInteger('--max-open-groups'), DEFAULTS.maxOpenGroups)
+    .option('--max-open-bytes <n>', 'memory the open problems may hold (evidence, distinct values); past it the oldest are reported early', positiveInteger('--max-open-bytes'), DEFAULTS.maxOpenBytes)
     .option('--max-line-bytes <n>', 'bytes kept of an over-long line', positiveInteger('--max-line-bytes'), DEFAULTS.maxLineBytes)
-    .option('--color', 'colour pretty output even when not on a terminal')
-    .option('--no-color', 'never colour output (NO_COLOR is honoured too)')
-    .option(
-      '-j, --jobs <n>',
-      'files read at once on worker threads (default: one per core for 2+ plain files, .gz in turn; 1: all in turn)',
-      positiveInteger('--jobs'),
-    )
-    .option('-F, --follow', 'follow one file (or a folder\'s nexus.log) like tail -F: across rotation and truncation, until Ctrl-C')
+    .option('--color', 'colour pretty output even when not on a terminal (FORCE_COLOR=1 does the same)')
+    .option('--no-color', 'never colour output (NO_COLOR=1 does the same)')
+    .option('-j, --jobs <n>', 'files read at once on worker threads (default: one per core for 2+ plain files, .gz in turn; 1: all in turn)', positiveInteger('--jobs'))
+    .option('-F, --follow', "follow one file (or a folder's nexus.log) like tail -F: across rotation and truncation, until Ctrl-C")
     .option('--from-start', 'with --follow: read the file from its start, not from its end')
-    .option('--rules <file>', 'also run the declarative rules in this JSON or YAML file (repeatable; docs/rules/custom-rules.md)', (value: string, previous: string[] = []) => [...previous, value])
-    .option('--rule <id>', 'turn on an optional built-in rule, e.g. proxy-remote-unavailable (repeatable; see --list-rules)', (value: string, previous: string[] = []) => [...previous, value])
-    .option('--list-rules', 'print the rules (built-in and --rules) with what they find, and exit')
-    .option('--lifecycle', 'also write incidents as they open and grow (lifecycle "opened", "updated"), not only when closed')
-    .option('--since <time>', 'only incidents that began at or after this time: ISO date/time, today, yesterday, or 2h, 3d (ago)', timeValue)
+    .option('--rules <file>', 'also run the declarative rules in this JSON or YAML file (repeatable; docs/rules/custom-rules.md)', collect)
+    .option('--disable-rule <id>', 'leave out a built-in rule (repeatable; see --list-rules)', collect)
+    .addOption(new Option('--rule <id>', 'accepted for 0.1 scripts: every built-in rule is on now').argParser(collect).hideHelp())
+    .option('--list-rules', 'print the rules (built-in and --rules) with what they read and where their page is, and exit')
+    .option('--lifecycle', 'also write incidents as they open and grow (lifecycle "opened", "updated" at count doublings), not only when closed')
+    .option('--since <time>', 'only incidents that began at or after this time: ISO date/time (local unless it has an offset), today, yesterday, or 2h, 3d (ago)', timeValue)
     .option('--until <time>', 'only incidents that began before this time (same forms)', timeValue)
     .addOption(new Option('--fail-on <severity>', 'exit 1 when an incident at or above this severity is found').choices([...SEVERITIES]))
-    .option('--summary', 'after the incidents, a table by rule, repository, image, recurrence and user')
-    .option('--report <file.html>', 'also write a self-contained HTML report (timeline, sortable table, evidence)')
+    .option('--summary', 'after the incidents, the triage view: server runs, the top problems by class with cause and first fix, counts')
+    .option('--report <file.html>', 'also write a self-contained HTML report (triage view, timeline, sortable table, evidence)')
     .option('-q, --quiet', 'no progress bar and no informational messages on stderr')
     .option('--stats', 'print counts on stderr at the end: lines, events, unparsed lines, incidents by rule')
+    .option('--ready', 'print "ready: ..." on stderr once reading has started (with --follow: the file is open), for scripts that wait on it')
     .addOption(new Option('--log-format <format>', 'format of messages on stderr').choices(['human', 'json']).default('human'))
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', EXAMPLES)
     .showHelpAfterError('(run nexus-log-analyzer --help for usage)')
+    .configureOutput({ writeErr: (text) => stderr.write(text), outputError: (text, write) => write(`nexus-log-analyzer: ${text}`) })
     .exitOverride();
 }
 
@@ -143,6 +149,7 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     format?: OutputFormat;
     window: number;
     maxOpenGroups: number;
+    maxOpenBytes: number;
     maxLineBytes: number;
     color?: boolean;
     logFormat: LogFormat;
@@ -160,13 +167,16 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     pino?: boolean;
     rules?: string[];
     listRules?: boolean;
+    disableRule?: string[];
     rule?: string[];
+    ready?: boolean;
   }>();
   return {
     paths: program.args,
     format: raw.pino === true ? 'pino' : raw.format,
     windowMs: raw.window,
     maxOpenGroups: raw.maxOpenGroups,
+    maxOpenBytes: raw.maxOpenBytes,
     maxLineBytes: raw.maxLineBytes,
     color: raw.color,
     logFormat: raw.logFormat,
@@ -183,6 +193,17 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     lifecycle: raw.lifecycle === true,
     rules: raw.rules ?? [],
     listRules: raw.listRules === true,
-    optionalRules: raw.rule ?? [],
+    disabledRules: raw.disableRule ?? [],
+    legacyRules: raw.rule ?? [],
+    ready: raw.ready === true,
   };
+}
+
+/** Colour on or off: the flag, then FORCE_COLOR, then NO_COLOR, then whether stdout is a terminal (chalk's and ripgrep's order). */
+export function colorWanted(flag: boolean | undefined, isTTY: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (flag !== undefined) return flag;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return isTTY;
 }

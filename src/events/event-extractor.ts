@@ -1,75 +1,83 @@
 /**
- * One source's bytes -> its relevant events and clock ticks: the line splitter and the event
- * assembler together. Used inline by the Analyzer, and inside worker threads when several
- * files are read at once (the rules then run on the main thread, in file order).
+ * One source's bytes -> its relevant events and clock ticks: the line splitter, the framing
+ * (container prefixes, pasted quotes) and the reader of the source's kind together. Used inline
+ * by the Analyzer, and inside worker threads when several files are read at once (the rules
+ * then run on the main thread, in file order).
  */
-import { LineSplitter, type SplitterState } from '../lines/line-splitter';
-import { EventAssembler, type AssemblerState, type EventSink } from './event-assembler';
+import { LineFramer, type FramingKind, type FramingState } from '../lines/framing';
+import { LineSplitter, type LineSink, type SplitterState } from '../lines/line-splitter';
+import type { DispatchPlan } from './dispatch-plan';
+import { NO_SOURCE_COUNTERS, type EventSink, type SourceCounters } from './event-sink';
+import type { InputKind } from './log-event';
+import { NexusAssembler, type AssemblerState } from './nexus-assembler';
+import { RecordReader, type EnrichmentReader } from './record-reader';
+import { startsWithTimestamp } from './timestamp';
 
 export interface ExtractorOptions {
   source: string;
-  literals: readonly string[];
-  /** Literals looked for only in headers of a level, by the level's first letter. */
-  gatedLiterals: Readonly<Record<string, readonly string[]>>;
-  /** Literals of the rules that read continuation lines. */
-  continuationLiterals: readonly string[];
+  kind: InputKind;
+  plan: DispatchPlan;
   maxLineBytes: number;
   maxContinuationLines: number;
-  sampleEvery: number;
-}
-
-export interface SourceCounters {
-  lines: number;
-  bytes: number;
-  /** Log events (lines that start with a timestamp). */
-  events: number;
-  /** Events whose header a rule's prefilter matched: the only ones decoded and parsed. */
-  relevantEvents: number;
-  /** Lines in no known Nexus layout (before the first event of a source, or unparseable headers). */
-  unparsedLines: number;
-  /** Lines cut at the line cap. */
-  truncatedLines: number;
-}
-
-export const NO_SOURCE_COUNTERS: Readonly<SourceCounters> = Object.freeze({
-  lines: 0,
-  bytes: 0,
-  events: 0,
-  relevantEvents: 0,
-  unparsedLines: 0,
-  truncatedLines: 0,
-});
-
-export function addCounters(into: SourceCounters, from: Readonly<SourceCounters>): void {
-  into.lines += from.lines;
-  into.bytes += from.bytes;
-  into.events += from.events;
-  into.relevantEvents += from.relevantEvents;
-  into.unparsedLines += from.unparsedLines;
-  into.truncatedLines += from.truncatedLines;
+  /** Secondary-input readers for this source (request logs read for enrichment). */
+  enrichments?: readonly EnrichmentReader[];
 }
 
 export interface ExtractorState {
+  kind: InputKind;
   splitter: SplitterState;
-  assembler: AssemblerState;
+  framing: FramingState | null;
+  assembler: AssemblerState | null;
+  counters: SourceCounters;
+}
+
+/** A line is a nexus.log record when it starts with a timestamp (any variant). */
+function isNexusRecordStart(buf: Uint8Array, start: number, end: number): boolean {
+  return startsWithTimestamp(buf, start, end);
 }
 
 export class EventExtractor {
+  readonly kind: InputKind;
   private readonly splitter: LineSplitter;
-  private readonly assembler: EventAssembler;
+  private readonly framer: LineFramer | null;
+  private readonly assembler: NexusAssembler | null;
+  private readonly counters: SourceCounters = { ...NO_SOURCE_COUNTERS };
 
   constructor(sink: EventSink, options: ExtractorOptions) {
-    this.assembler = new EventAssembler(sink, {
-      source: options.source,
-      continuationLiterals: options.continuationLiterals,
-      maxContinuationLines: options.maxContinuationLines,
-      sampleEvery: options.sampleEvery,
-    });
-    this.splitter = new LineSplitter(this.assembler, {
-      literals: options.literals,
-      gatedLiterals: options.gatedLiterals,
-      maxLineBytes: options.maxLineBytes,
-    });
+    this.kind = options.kind;
+    let reader: LineSink;
+    if (options.kind === 'nexus' || options.kind === 'task') {
+      this.assembler = new NexusAssembler(
+        sink,
+        {
+          kind: options.kind,
+          source: options.source,
+          plan: options.plan[options.kind],
+          ruleCount: options.plan.ruleCount,
+          maxContinuationLines: options.maxContinuationLines,
+          maxEventChars: options.maxLineBytes,
+        },
+        this.counters,
+      );
+      this.framer = new LineFramer(this.assembler, { isRecordStart: isNexusRecordStart, maxLineBytes: options.maxLineBytes });
+      reader = this.framer;
+    } else {
+      this.assembler = null;
+      this.framer = null;
+      const kind = options.kind;
+      reader = new RecordReader(
+        sink,
+        {
+          kind,
+          source: options.source,
+          plan: kind === 'audit' ? options.plan.audit : options.plan[kind],
+          ruleCount: options.plan.ruleCount,
+          enrichments: options.enrichments ?? [],
+        },
+        this.counters,
+      );
+    }
+    this.splitter = new LineSplitter(reader, { maxLineBytes: options.maxLineBytes });
   }
 
   write(chunk: Buffer): void {
@@ -82,33 +90,50 @@ export class EventExtractor {
 
   /** The event in progress is complete (a stream went quiet). */
   flushPendingEvent(): void {
-    this.assembler.flush();
+    this.assembler?.flush();
   }
 
   /** End of this source: the last line and the last event are finished. */
   end(): void {
     this.splitter.end();
-    this.assembler.flush();
+    this.framer?.end();
+    this.assembler?.flush();
+  }
+
+  /** The framing found (compose, kubectl, quoted...), or null before the first record. */
+  get framing(): FramingKind | null {
+    return this.framer?.framing ?? 'plain';
+  }
+
+  /** The source is split on lone `\r`. */
+  get crLineEndings(): boolean {
+    return this.splitter.crLineEndings;
   }
 
   state(): ExtractorState {
-    return { splitter: this.splitter.state(), assembler: this.assembler.state() };
+    return {
+      kind: this.kind,
+      splitter: this.splitter.state(),
+      framing: this.framer?.state() ?? null,
+      assembler: this.assembler?.state() ?? null,
+      counters: this.sourceCounters,
+    };
   }
 
   restoreState(state: ExtractorState): void {
     this.splitter.restoreState(state.splitter);
-    this.assembler.restoreState(state.assembler);
+    if (state.framing !== null) this.framer?.restoreState(state.framing);
+    if (state.assembler !== null) this.assembler?.restoreState(state.assembler);
+    Object.assign(this.counters, state.counters);
+    if (this.framer !== null) this.framer.counters.foreignLines = state.counters.foreignLines;
   }
 
-  get counters(): SourceCounters {
-    const assembler = this.assembler.counters;
+  get sourceCounters(): SourceCounters {
     return {
+      ...this.counters,
       lines: this.splitter.lineCount,
       bytes: this.splitter.byteCount,
-      events: assembler.events,
-      relevantEvents: assembler.relevantEvents,
-      unparsedLines: assembler.unparsedLines,
-      truncatedLines: assembler.truncatedLines,
+      foreignLines: this.framer?.counters.foreignLines ?? 0,
     };
   }
 }

@@ -5,8 +5,9 @@
  *   r'}
  *
  * A continuation line is a wrap fragment (joined with no separator) only when the text so
- * far is visibly unfinished (an unclosed `{`, `(`, `[` or `='`) and the line does not look
- * like part of a Java stack trace. Stack-trace lines always stay separate lines.
+ * far is visibly unfinished (an unclosed `{`, `(`, `[` or `='` quote) and the line does not look
+ * like part of a Java stack trace. Stack-trace lines always stay separate lines. Linear: each
+ * character is looked at once, and the joined text never grows past the line cap.
  */
 
 const STACK_FRAME = /^\s|^(?:Caused by|Suppressed):|^\.\.\. \d+ (?:more|common frames omitted)/;
@@ -17,24 +18,42 @@ export function isStackTraceLine(line: string): boolean {
   return STACK_FRAME.test(line) || EXCEPTION_HEADER.test(line);
 }
 
+/** Open brackets and an open `='` quote, updated one piece of text at a time. */
+export class DelimiterBalance {
+  private braces = 0;
+  private parens = 0;
+  private brackets = 0;
+  private quoteOpen = false;
+  private previous = 0;
+
+  feed(text: string, from = 0): this {
+    for (let i = from; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      switch (code) {
+        case 0x7b: this.braces++; break;
+        case 0x7d: this.braces--; break;
+        case 0x28: this.parens++; break;
+        case 0x29: this.parens--; break;
+        case 0x5b: this.brackets++; break;
+        case 0x5d: this.brackets--; break;
+        case 0x27: // '
+          if (this.previous === 0x3d) this.quoteOpen = true; // ='
+          else if (this.quoteOpen) this.quoteOpen = false;
+          break;
+      }
+      this.previous = code;
+    }
+    return this;
+  }
+
+  get unclosed(): boolean {
+    return this.braces > 0 || this.parens > 0 || this.brackets > 0 || this.quoteOpen;
+  }
+}
+
 /** True when `text` has an opening bracket or `='` quote that nothing has closed yet. */
 export function hasUnclosedDelimiter(text: string): boolean {
-  let braces = 0;
-  let parens = 0;
-  let brackets = 0;
-  for (let i = 0; i < text.length; i++) {
-    switch (text.charCodeAt(i)) {
-      case 0x7b: braces++; break;
-      case 0x7d: braces--; break;
-      case 0x28: parens++; break;
-      case 0x29: parens--; break;
-      case 0x5b: brackets++; break;
-      case 0x5d: brackets--; break;
-    }
-  }
-  if (braces > 0 || parens > 0 || brackets > 0) return true;
-  const quoteOpen = text.lastIndexOf("='");
-  return quoteOpen !== -1 && text.indexOf("'", quoteOpen + 2) === -1;
+  return new DelimiterBalance().feed(text).unclosed;
 }
 
 export interface RepairedEvent {
@@ -46,16 +65,21 @@ export interface RepairedEvent {
 
 /**
  * Joins the wrap fragments that directly follow the header. `messageStart` is where the
- * message begins in `header`, so the thread name's brackets are not counted.
+ * message begins in `header`, so the thread name's brackets are not counted. The joined header
+ * stops growing at `maxLength` characters.
  */
-export function repairHardWraps(header: string, messageStart: number, continuation: readonly string[]): RepairedEvent {
-  let joined = header;
+export function repairHardWraps(header: string, messageStart: number, continuation: readonly string[], maxLength = Number.POSITIVE_INFINITY): RepairedEvent {
+  const balance = new DelimiterBalance().feed(header, messageStart);
+  const pieces = [header];
+  let length = header.length;
   let used = 0;
-  while (used < continuation.length) {
+  while (used < continuation.length && balance.unclosed) {
     const next = continuation[used] as string;
-    if (next.length === 0 || isStackTraceLine(next) || !hasUnclosedDelimiter(joined.slice(messageStart))) break;
-    joined += next;
+    if (next.length === 0 || isStackTraceLine(next) || length + next.length > maxLength) break;
+    pieces.push(next);
+    length += next.length;
+    balance.feed(next);
     used++;
   }
-  return { header: joined, rest: used === 0 ? continuation.slice() : continuation.slice(used) };
+  return { header: used === 0 ? header : pieces.join(''), rest: used === 0 ? continuation.slice() : continuation.slice(used) };
 }

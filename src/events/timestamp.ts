@@ -38,19 +38,27 @@ export function startsWithTimestamp(buf: Uint8Array, start: number, end: number)
 }
 
 /**
- * First letter of the level of a header line (`E`, `W`, `I`, `D`, `T`), or 0 when the line is
- * not a header. Byte reads only: the canonical layout has the level at column 29; other
- * timestamp variants are skipped to their first space.
+ * Index just past the timestamp that `buf[start..end)` begins with (`,857`, `.857` or no millis;
+ * `+0000`, `-04:00`, `Z` or no offset), or -1 when the line does not begin with one. Byte reads
+ * only: the level and thread are found from here, never at a fixed column.
  */
-export function levelInitial(buf: Uint8Array, start: number, end: number): number {
-  if (!startsWithTimestamp(buf, start, end)) return 0;
-  let at = start + 28;
-  if (buf[at] !== 0x20) {
-    at = start + 19;
-    while (at < end && buf[at] !== 0x20) at++;
+export function timestampEnd(buf: Uint8Array, start: number, end: number): number {
+  if (!startsWithTimestamp(buf, start, end)) return -1;
+  let at = start + 19;
+  const separator = buf[at];
+  if (separator === 0x2c || separator === 0x2e) {
+    at++;
+    while (at < end && isDigitCode(buf[at])) at++;
   }
-  while (at < end && buf[at] === 0x20) at++;
-  return at < end ? (buf[at] as number) : 0;
+  const sign = buf[at];
+  if ((sign === 0x2b || sign === 0x2d) && isDigitCode(buf[at + 1]) && isDigitCode(buf[at + 2])) {
+    at += 3;
+    if (buf[at] === 0x3a) at++;
+    if (isDigitCode(buf[at]) && isDigitCode(buf[at + 1])) at += 2;
+  } else if (sign === 0x5a) {
+    at++;
+  }
+  return Math.min(at, end);
 }
 
 function twoDigits(text: string, at: number): number {

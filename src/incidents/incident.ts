@@ -1,50 +1,28 @@
-/** The incident model: what every rule emits. Field docs: docs/incidents.md. */
+/** The incident model: the envelope the engine builds around every rule's finding. Field docs: docs/incidents.md. */
+import type { Evidence } from '../events/log-event';
+import type {
+  Category,
+  CloseReason,
+  Confidence,
+  DistinctValues,
+  Fact,
+  Reference,
+  Severity,
+  Subject,
+} from '../rules/rule';
 
-/** Bumped when a field changes meaning or disappears. */
-export const INCIDENT_SCHEMA_VERSION = 1;
+export type { Category, CloseReason, Confidence, DistinctValues, Evidence, Fact, Reference, Severity, Subject };
+export { SEVERITIES, atLeast } from '../rules/rule';
 
-/** From the most to the least severe. */
-export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-/** True when `severity` is `threshold` or more severe. */
-export function atLeast(severity: Severity, threshold: Severity): boolean {
-  return SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(threshold);
-}
-
-/**
- * Why an incident was closed:
- * - `matched`: the event that completes it arrived (e.g. the 400 response);
- * - `window`: its correlation window passed in event time with no completing event;
- * - `superseded`: the same key (a pooled thread) started something else;
- * - `evicted`: too many groups were open at once; the oldest is emitted, never dropped;
- * - `end-of-input`: the input ended with the group still open;
- * - `shutdown`: the process was asked to stop with the group still open.
- */
-export type CloseReason = 'matched' | 'window' | 'superseded' | 'evicted' | 'end-of-input' | 'shutdown';
+/** Bumped when a field changes meaning or disappears. 2: subject, count, rate, distinct, facts, causes. */
+export const INCIDENT_SCHEMA_VERSION = 2;
 
 /**
- * Where an incident is in its life: `opened` when its first line is seen, `updated` as lines
- * join it, `closed` once (with a closeReason). Only closed incidents are reported by default.
+ * Where an incident is in its life: `opened` when its first line is seen, `updated` as it grows
+ * (throttled: at count doublings), `closed` once (with a closeReason). Only closed incidents are
+ * reported by default.
  */
 export type Lifecycle = 'opened' | 'updated' | 'closed';
-
-/** A log line the incident rests on. */
-export interface Evidence {
-  /** File name, or `-` for stdin. */
-  source: string;
-  /** 1-based line number in the source. */
-  line: number;
-  /** Byte offset of the line in the (decompressed) source. */
-  offset: number;
-  /** The line as logged, hard wraps repaired. */
-  text: string;
-}
-
-export interface Reference {
-  title: string;
-  url: string | null;
-}
 
 export interface Diagnosis {
   /** Short stable id of the cause, e.g. `layer-check-answered-by-other-repository`. */
@@ -52,40 +30,61 @@ export interface Diagnosis {
   /** What happened and why, for an operator. */
   explanation: string;
   /** high: the log shows it; medium: the usual cause of this pattern; low: one possible cause. */
-  confidence: 'high' | 'medium' | 'low';
+  confidence: Confidence;
   /** Indexes into the incident's `evidence` of the lines the cause rests on. */
   evidence: number[];
-  /** Steps to fix, in order. */
+  /** Steps to fix, in order: the first is what to do first. */
   remediation: string[];
   references: Reference[];
 }
 
 export interface Incident {
   schemaVersion: number;
-  /** Stable hash of this occurrence: the same log lines give the same id on every run. */
+  /** Hash of the rule, key, first time and place: fixed when the incident opens, the same on every run. */
   id: string;
-  /** Stable hash of the failure itself: repeats of the same failure share it. */
+  /** Hash of the failure itself: repeats of the same failure share it. */
   fingerprint: string;
   rule: string;
+  /** The rule's title. */
+  title: string;
+  category: Category;
   severity: Severity;
-  /** One sentence for a human. */
+  /** One sentence for a person. */
   summary: string;
-  /** `closed` unless lifecycle events were asked for. */
+  /** What the incident is about (repository, blob store, remote, task...); null when the log does not say. */
+  subject: Subject | null;
+  /** `closed` unless lifecycle records were asked for. */
   lifecycle: Lifecycle;
-  /** 1 for the first line of the incident, one more for each line that joined it and for its close. */
+  /** 1 for the first line, one more for each line that joined, one more for a close no line caused. */
   revision: number;
   /** How many closed incidents have had this fingerprint so far, this one included. */
   occurrences: number;
+  /** Log lines folded into it: a storm of one failure is one incident with its count. */
+  count: number;
+  /** count per minute between firstSeen and lastSeen (count itself when they are less than a minute apart). */
+  ratePerMinute: number;
+  /** Distinct values the lines named, by name (e.g. blob ids): the first few and the total. */
+  distinct: Record<string, DistinctValues>;
+  /** Key facts, rendered as `label: value`. */
+  facts: Record<string, Fact>;
   /** ISO-8601 UTC with milliseconds. */
   firstSeen: string;
   lastSeen: string;
-  /** Why it closed; null while it is open (lifecycle `opened` / `updated`). */
+  /** Why it closed; null while open. */
   closeReason: CloseReason | null;
   node: string | null;
   thread: string | null;
   user: string | null;
+  /** The first lines, and the last one always; `evidenceOmitted` counts the rest. */
   evidence: Evidence[];
-  /** Evidence lines left out past the per-incident cap. */
   evidenceOmitted: number;
   diagnosis: Diagnosis;
+  /** Ids of incidents this one is a consequence of (e.g. out of memory before failed requests). */
+  causes: string[];
+  /** Ids of incidents known to be consequences of this one when it was reported. */
+  consequences: string[];
+  /** The rule's page: an address to read (the installed docs, else the published ones). */
+  docs: string;
+  /** Rule-specific fields (documented on the rule's page). */
+  [field: string]: unknown;
 }

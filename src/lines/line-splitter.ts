@@ -1,42 +1,38 @@
 /**
- * Byte-level line splitter: raw chunks in, lines out, with a literal prefilter.
+ * Byte-level line splitter: raw chunks in, lines out as byte ranges of the chunk, with line
+ * numbers and byte offsets. No decode, no copy (but of a line that spans chunks).
  *
- * Why not split2 or readline: both decode every line to a string and re-scan their
- * pending buffer, which caps them near 300 MB/s (docs/performance.md). Here lines are
- * byte ranges of the chunk; the prefilter literals are searched once per chunk with
- * the native `Buffer.indexOf`, so a line no rule cares about costs one `indexOf` for
- * its newline and one integer comparison.
+ * Why not split2 or readline: both decode every line to a string and re-scan their pending
+ * buffer, which caps them near 300 MB/s (docs/performance.md). Here a line costs one native
+ * `indexOf` for its terminator.
+ *
+ * Terminators: `\n` and `\r\n`; a source whose first terminator is a lone `\r` (old Mac
+ * style, some copy-paste tools) is split on `\r`. The choice depends only on the bytes, never
+ * on how they were chunked. Lines longer than `maxLineBytes` are cut (flagged), never buffered
+ * whole, and the split stays linear.
  */
 
-import { levelInitial } from '../events/timestamp';
-
-/** Flags passed with each line. */
-export const LINE_HAS_LITERAL = 1;
+/** Flag passed with a line: it was longer than the cap and was cut. */
 export const LINE_TRUNCATED = 2;
 
 export interface LineSink {
   /**
-   * One complete line: bytes [start, end) of `buf`, without its terminator (`\n` or `\r\n`).
-   * `buf` is only valid during the call.
+   * One complete line: bytes [start, end) of `buf`, without its terminator. `buf` is only
+   * valid during the call. `span` is the bytes from this line's first byte to the next line's
+   * (terminator and cut bytes included): the line covers offsets [byteOffset, byteOffset + span).
    */
-  line(buf: Buffer, start: number, end: number, lineNumber: number, byteOffset: number, flags: number): void;
+  line(buf: Buffer, start: number, end: number, lineNumber: number, byteOffset: number, flags: number, span: number): void;
 }
 
 export interface LineSplitterOptions {
-  /** Literal substrings searched in every line; lines containing any get LINE_HAS_LITERAL. */
-  literals: readonly string[];
-  /**
-   * Literal substrings searched only in event headers of given levels, by the level's first
-   * letter: `{ W: [...], E: [...] }`. No scan of the whole chunk, and a line is searched only
-   * for the literals of its own level, so many rules cost little. See docs/performance.md.
-   */
-  gatedLiterals?: Readonly<Record<string, readonly string[]>>;
   /** Bytes kept of an over-long line; the rest is dropped and the line flagged LINE_TRUNCATED. */
   maxLineBytes: number;
 }
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
+/** Terminator not known yet (no terminator seen). */
+const UNDECIDED = 0;
 
 /** Where a splitter is, as plain JSON: enough to resume the same source exactly. */
 export interface SplitterState {
@@ -45,40 +41,35 @@ export interface SplitterState {
   /** Bytes of a line not finished yet, base64; null when the last byte ended a line. */
   carry: string | null;
   carryOffset: number;
-  carryOverflowed: boolean;
+  /** Bytes of the carried line dropped past the cap. */
+  carryDropped: number;
+  /** 10 (`\n`), 13 (`\r`) or 0 while no terminator was seen. */
+  terminator: number;
+  /** The previous chunk ended with the `\r` of a `\r\n` in `\r` mode, or a `\r` not yet known to be one. */
+  pendingCr: boolean;
 }
 
 export class LineSplitter {
-  private readonly literals: readonly Buffer[];
-  /** By the first byte of a level: the literals looked for in its header lines (null: none). */
-  private readonly gated: Array<Buffer[] | null> = new Array<Buffer[] | null>(256).fill(null);
-  private readonly hasGated: boolean;
   private readonly maxLineBytes: number;
   private readonly sink: LineSink;
+  private terminator = UNDECIDED;
 
-  /** Pieces of a line that started in an earlier chunk (never more than maxLineBytes in total). */
+  /** Pieces of a line that started in an earlier chunk (never more than maxLineBytes + 1 in total). */
   private carry: Buffer[] = [];
   private carryBytes = 0;
-  /** Bytes of the carried line were dropped past the cap. */
-  private carryOverflowed = false;
+  private carryDropped = 0;
   private carryOffset = 0;
   private carrying = false;
+  /** A `\r` ended the last chunk: in `\r` mode a following `\n` belongs to it; undecided, it decides. */
+  private pendingCr = false;
 
   /** Absolute byte offset of the next chunk's first byte. */
   private bytesSeen = 0;
   private nextLineNumber = 1;
-  /** Reused per chunk: sorted start offsets of literal hits. */
-  private readonly hits: number[] = [];
 
   constructor(sink: LineSink, options: LineSplitterOptions) {
     this.sink = sink;
-    this.literals = options.literals.filter((l) => l.length > 0).map((l) => Buffer.from(l, 'utf8'));
-    for (const [initial, literals] of Object.entries(options.gatedLiterals ?? {})) {
-      const buffers = literals.filter((l) => l.length > 0).map((l) => Buffer.from(l, 'utf8'));
-      if (buffers.length > 0) this.gated[initial.charCodeAt(0)] = buffers;
-    }
-    this.hasGated = this.gated.some((list) => list !== null);
-    this.maxLineBytes = Math.max(1, options.maxLineBytes);
+    this.maxLineBytes = Math.max(1, Math.floor(options.maxLineBytes));
   }
 
   /** Lines emitted so far. */
@@ -91,13 +82,20 @@ export class LineSplitter {
     return this.bytesSeen;
   }
 
+  /** True when the source is split on lone `\r`. */
+  get crLineEndings(): boolean {
+    return this.terminator === CARRIAGE_RETURN;
+  }
+
   state(): SplitterState {
     return {
       nextLineNumber: this.nextLineNumber,
       bytesSeen: this.bytesSeen,
       carry: this.carrying ? Buffer.concat(this.carry, this.carryBytes).toString('base64') : null,
       carryOffset: this.carryOffset,
-      carryOverflowed: this.carryOverflowed,
+      carryDropped: this.carryDropped,
+      terminator: this.terminator,
+      pendingCr: this.pendingCr,
     };
   }
 
@@ -108,110 +106,146 @@ export class LineSplitter {
     this.carry = state.carry === null ? [] : [Buffer.from(state.carry, 'base64')];
     this.carryBytes = this.carry[0]?.length ?? 0;
     this.carryOffset = state.carryOffset;
-    this.carryOverflowed = state.carryOverflowed;
+    this.carryDropped = state.carryDropped;
+    this.terminator = state.terminator;
+    this.pendingCr = state.pendingCr;
   }
 
   write(chunk: Buffer): void {
     if (chunk.length === 0) return;
     let pos = 0;
+    if (this.pendingCr) {
+      // The last chunk ended with a `\r` (kept out of the carried line): this byte says what it was.
+      this.pendingCr = false;
+      if (this.terminator === UNDECIDED) this.terminator = chunk[0] === NEWLINE ? NEWLINE : CARRIAGE_RETURN;
+      if (chunk[0] === NEWLINE) {
+        this.emitCarry(2);
+        pos = 1;
+      } else if (this.terminator === CARRIAGE_RETURN) {
+        this.emitCarry(1);
+      } else {
+        this.appendCarryFrom(Buffer.from([CARRIAGE_RETURN]), 0, 1);
+      }
+    }
+    if (this.terminator === UNDECIDED && !this.decide(chunk, pos)) {
+      // No terminator yet; a `\r` at the very end is decided by the next chunk.
+      const endsWithCr = chunk.length > pos && chunk[chunk.length - 1] === CARRIAGE_RETURN;
+      this.appendCarryFrom(chunk, pos, endsWithCr ? chunk.length - 1 : chunk.length);
+      this.pendingCr = endsWithCr;
+      this.bytesSeen += chunk.length;
+      return;
+    }
+    const terminator = this.terminator;
     if (this.carrying) {
-      const newline = chunk.indexOf(NEWLINE, pos);
-      if (newline === -1) {
-        this.appendCarry(chunk, pos, chunk.length);
+      const at = chunk.indexOf(terminator, pos);
+      if (at === -1) {
+        this.appendCarryFrom(chunk, pos, chunk.length);
         this.bytesSeen += chunk.length;
         return;
       }
-      this.appendCarry(chunk, pos, newline);
-      this.emitCarry();
-      pos = newline + 1;
+      this.appendCarryFrom(chunk, pos, at);
+      if (terminator === CARRIAGE_RETURN && at === chunk.length - 1) {
+        this.pendingCr = true;
+        this.bytesSeen += chunk.length;
+        return;
+      }
+      const skip = terminator === CARRIAGE_RETURN && chunk[at + 1] === NEWLINE ? 1 : 0;
+      this.emitCarry(1 + skip);
+      pos = at + 1 + skip;
     }
     this.splitWithin(chunk, pos);
     this.bytesSeen += chunk.length;
   }
 
   /**
-   * One whole line given by the caller (line mode): no newline search. A trailing `\r\n` or
-   * `\n` is ignored. A partial line from `write` is finished first.
+   * One whole line given by the caller (line mode): no terminator search. A trailing `\r\n`,
+   * `\n` or `\r` is ignored. A partial line from `write` is finished first.
    */
   writeLine(line: Buffer): void {
-    if (this.carrying) this.emitCarry();
+    if (this.carrying) this.emitCarry(0);
+    this.pendingCr = false;
     const start = this.nextLineNumber === 1 ? bomLength(line, 0) : 0;
     let end = line.length;
-    if (end > 0 && line[end - 1] === NEWLINE) end--;
-    if (end > 0 && line[end - 1] === CARRIAGE_RETURN) end--;
+    if (end > start && line[end - 1] === NEWLINE) end--;
+    if (end > start && line[end - 1] === CARRIAGE_RETURN) end--;
     let flags = 0;
     if (end - start > this.maxLineBytes) {
       end = start + this.maxLineBytes;
       flags |= LINE_TRUNCATED;
     }
-    if (this.anyLiteral(line, start, end)) flags |= LINE_HAS_LITERAL;
-    this.sink.line(line, start, end, this.nextLineNumber++, this.bytesSeen + start, flags);
+    this.sink.line(line, start, end, this.nextLineNumber++, this.bytesSeen + start, flags, line.length - start);
     this.bytesSeen += line.length;
   }
 
-  /** End of input: a last line without a newline still counts. */
+  /** End of input: a last line without a terminator still counts. */
   end(): void {
-    if (this.carrying) this.emitCarry();
+    if (this.carrying) this.emitCarry(this.pendingCr ? 1 : 0);
+    this.pendingCr = false;
+  }
+
+  /** Picks the terminator from the first one in chunk[from..]; false when the chunk holds none yet. */
+  private decide(chunk: Buffer, from: number): boolean {
+    const newline = chunk.indexOf(NEWLINE, from);
+    const cr = chunk.indexOf(CARRIAGE_RETURN, from);
+    if (cr === -1 || (newline !== -1 && newline < cr)) {
+      if (newline === -1) return false;
+      this.terminator = NEWLINE;
+      return true;
+    }
+    if (cr + 1 < chunk.length) {
+      this.terminator = chunk[cr + 1] === NEWLINE ? NEWLINE : CARRIAGE_RETURN;
+      return true;
+    }
+    // The chunk ends with a `\r`: the next byte decides. Carry everything up to it.
+    return false;
   }
 
   private splitWithin(chunk: Buffer, from: number): void {
-    const hits = this.collectLiteralHits(chunk, from);
-    let hitIndex = 0;
     let pos = from;
     if (this.nextLineNumber === 1) pos += bomLength(chunk, pos);
     const sink = this.sink;
     const max = this.maxLineBytes;
-    const gated = this.hasGated;
+    const terminator = this.terminator;
+    const crMode = terminator === CARRIAGE_RETURN;
+    const length = chunk.length;
     for (;;) {
-      const newline = chunk.indexOf(NEWLINE, pos);
-      if (newline === -1) break;
-      let end = newline;
-      if (end > pos && chunk[end - 1] === CARRIAGE_RETURN) end--;
-      let flags = 0;
-      // A hit belongs to this line when it starts before the newline (literals hold no newline).
-      while (hitIndex < hits.length && (hits[hitIndex] as number) < newline) {
-        flags = LINE_HAS_LITERAL;
-        hitIndex++;
+      const at = chunk.indexOf(terminator, pos);
+      if (at === -1) break;
+      if (crMode && at === length - 1) {
+        // Whether a `\n` follows is in the next chunk.
+        this.appendCarryFrom(chunk, pos, at);
+        this.pendingCr = true;
+        return;
       }
+      let end = at;
+      let next = at + 1;
+      if (crMode) {
+        if (chunk[next] === NEWLINE) next++;
+      } else if (end > pos && chunk[end - 1] === CARRIAGE_RETURN) {
+        end--;
+      }
+      let flags = 0;
       if (end - pos > max) {
         end = pos + max;
-        flags |= LINE_TRUNCATED;
-        // A hit past the cap is not in the kept bytes.
-        if (flags & LINE_HAS_LITERAL && !this.containsLiteral(chunk, pos, end)) flags &= ~LINE_HAS_LITERAL;
+        flags = LINE_TRUNCATED;
       }
-      if (flags === 0 && gated && this.containsGated(chunk, pos, end)) flags = LINE_HAS_LITERAL;
-      sink.line(chunk, pos, end, this.nextLineNumber++, this.bytesSeen + pos, flags);
-      pos = newline + 1;
+      sink.line(chunk, pos, end, this.nextLineNumber++, this.bytesSeen + pos, flags, next - pos);
+      pos = next;
     }
-    if (pos < chunk.length) {
+    if (pos < length) this.appendCarryFrom(chunk, pos, length);
+  }
+
+  private appendCarryFrom(chunk: Buffer, start: number, end: number): void {
+    if (!this.carrying) {
       this.carrying = true;
-      this.carryOffset = this.bytesSeen + pos;
-      this.appendCarry(chunk, pos, chunk.length);
+      this.carryOffset = this.bytesSeen + start;
     }
-  }
-
-  /** Start offsets of every literal occurrence in chunk[from..], sorted. */
-  private collectLiteralHits(chunk: Buffer, from: number): number[] {
-    const hits = this.hits;
-    hits.length = 0;
-    for (const literal of this.literals) {
-      let at = chunk.indexOf(literal, from);
-      while (at !== -1) {
-        hits.push(at);
-        at = chunk.indexOf(literal, at + literal.length);
-      }
-    }
-    if (this.literals.length > 1 && hits.length > 1) hits.sort((a, b) => a - b);
-    return hits;
-  }
-
-  private appendCarry(chunk: Buffer, start: number, end: number): void {
     // One byte over the cap: room for a `\r` that may turn out to end the line.
     const room = this.maxLineBytes + 1 - this.carryBytes;
     let take = end - start;
     if (take > room) {
-      take = room;
-      this.carryOverflowed = true;
+      this.carryDropped += take - Math.max(0, room);
+      take = Math.max(0, room);
     }
     if (take > 0) {
       // Copy: the caller may reuse its buffer, and we keep at most one line.
@@ -220,45 +254,24 @@ export class LineSplitter {
     }
   }
 
-  private emitCarry(): void {
+  /** Emits the carried line; `terminatorBytes` were consumed after it. */
+  private emitCarry(terminatorBytes: number): void {
     const line = this.carry.length === 1 ? (this.carry[0] as Buffer) : Buffer.concat(this.carry, this.carryBytes);
     const start = this.nextLineNumber === 1 ? bomLength(line, 0) : 0;
     let end = line.length;
-    if (!this.carryOverflowed && end > start && line[end - 1] === CARRIAGE_RETURN) end--;
+    if (this.carryDropped === 0 && this.terminator !== CARRIAGE_RETURN && end > start && line[end - 1] === CARRIAGE_RETURN) end--;
     let flags = 0;
-    if (this.carryOverflowed || end - start > this.maxLineBytes) {
+    if (this.carryDropped > 0 || end - start > this.maxLineBytes) {
       end = Math.min(end, start + this.maxLineBytes);
       flags = LINE_TRUNCATED;
     }
-    if (this.anyLiteral(line, start, end)) flags |= LINE_HAS_LITERAL;
     const offset = this.carryOffset + start;
+    const span = line.length + this.carryDropped + terminatorBytes - start;
     this.carry = [];
     this.carryBytes = 0;
-    this.carryOverflowed = false;
+    this.carryDropped = 0;
     this.carrying = false;
-    this.sink.line(line, start, end, this.nextLineNumber++, offset, flags);
-  }
-
-  /** Both kinds of literal, for a line met whole (carried over chunks, or given as a line). */
-  private anyLiteral(buf: Buffer, start: number, end: number): boolean {
-    return this.containsLiteral(buf, start, end) || (this.hasGated && this.containsGated(buf, start, end));
-  }
-
-  /** The literals of the line's level, inside the line only (a bounded view, so the search stops at its end). */
-  private containsGated(buf: Buffer, start: number, end: number): boolean {
-    const literals = this.gated[levelInitial(buf, start, end)];
-    if (literals === null || literals === undefined) return false;
-    const line = buf.subarray(start, end);
-    for (const literal of literals) if (line.indexOf(literal) !== -1) return true;
-    return false;
-  }
-
-  private containsLiteral(buf: Buffer, start: number, end: number): boolean {
-    for (const literal of this.literals) {
-      const at = buf.indexOf(literal, start);
-      if (at !== -1 && at + literal.length <= end) return true;
-    }
-    return false;
+    this.sink.line(line, start, end, this.nextLineNumber++, offset, flags, span);
   }
 }
 

@@ -1,13 +1,17 @@
 /**
- * `--report report.html`: one self-contained page (no network, no external assets): a
- * timeline of incidents by rule and repository, a sortable table, and each incident
- * expandable to its diagnosis and evidence lines. Rendered here, so it reads without
- * JavaScript; a small inline script adds sorting, expanding, and chart-to-row links.
+ * `--report report.html`: one self-contained page (no network, no external assets). It opens
+ * with the triage view (server runs, what to do first, each with its cause and first fix), then
+ * a timeline of incidents by class and subject, a sortable table, and each incident expandable
+ * to its diagnosis and evidence. Rendered here, so it reads without JavaScript; a small inline
+ * script adds sorting, expanding, and chart-to-row links. Generic: it knows no rule.
+ *
+ * The timeline compresses long quiet gaps (shown as a break), so one incident far away in time
+ * does not squash all the others against one edge.
  */
 import type { AnalyzerStats } from '../analyzer';
 import type { Incident } from '../incidents/incident';
-import { isDockerPushIncident } from '../rules/builtin/docker-manifest-missing-layers';
-import { formatImageRef } from '../rules/builtin/docker-messages';
+import { evidenceRanges, factText, subjectLabel } from './pretty';
+import { SummaryCollector, type Problem } from './summary';
 
 /** Incidents kept for the page; more are counted and said to be left out. */
 export const REPORT_MAX_INCIDENTS = 5000;
@@ -18,13 +22,15 @@ export interface ReportContext {
   generatedAt: Date;
 }
 
-const PALETTE = ['#c0392b', '#2471a3', '#7d3c98', '#d68910', '#138d75', '#566573', '#a04000', '#1e8449'];
+const PALETTE = ['#c0392b', '#2471a3', '#7d3c98', '#d68910', '#138d75', '#566573', '#a04000', '#1e8449', '#1a5276', '#943126', '#6c3483'];
 
 export class HtmlReport {
   private readonly incidents: Incident[] = [];
+  private readonly triage = new SummaryCollector();
   private leftOut = 0;
 
   add(incident: Incident): void {
+    this.triage.add(incident);
     if (this.incidents.length < REPORT_MAX_INCIDENTS) this.incidents.push(incident);
     else this.leftOut++;
   }
@@ -46,10 +52,11 @@ export class HtmlReport {
 <body>
 <header>
 <h1>${escape(title)}</h1>
-<p class="meta">${escape(`${stats.lines} lines read (${stats.events} events, ${stats.unparsedLines} unparsed) from ${context.inputs.length} input(s)${range}. Generated ${context.generatedAt.toISOString()} by nexus-log-analyzer.`)}</p>
-<p class="meta inputs">${context.inputs.map((input) => `<code>${escape(input)}</code>`).join(' ')}</p>
+<p class="meta">${escape(`${stats.lines} lines read (${stats.events} records, ${stats.unparsedLines} unparsed) from ${context.inputs.length} input(s)${range}. Generated ${context.generatedAt.toISOString()} by nexus-log-analyzer.`)}</p>
+<p class="meta inputs">${context.inputs.slice(0, 30).map((input) => `<code>${escape(input)}</code>`).join(' ')}${context.inputs.length > 30 ? ` and ${context.inputs.length - 30} more` : ''}</p>
 </header>
 <main>
+${triageSection(this.triage.serverRuns(), this.triage.rootProblems(8))}
 <section aria-labelledby="timeline-title">
 <h2 id="timeline-title">Timeline</h2>
 ${timeline(incidents)}
@@ -67,74 +74,138 @@ ${incidents.length === 0 ? '<p class="empty">No incidents: nothing failed in the
   }
 }
 
-function lane(incident: Incident): string {
-  const repository = isDockerPushIncident(incident) ? (incident.repository ?? 'repository unknown') : '';
-  return repository === '' ? incident.rule : `${incident.rule} · ${repository}`;
+function triageSection(runs: readonly Problem[], roots: ReadonlyArray<Problem & { consequences: number }>): string {
+  if (runs.length === 0 && roots.length === 0) return '';
+  const runList =
+    runs.length === 0
+      ? ''
+      : `<h3>Server runs</h3><ol class="runs">${runs
+          .map((run) => `<li class="${run.severity === 'info' ? 'run' : 'run bad'}"><span class="when">${escape(`${short(run.firstSeen)} .. ${short(run.lastSeen)}`)}</span> ${escape(run.summary)}</li>`)
+          .join('')}</ol>`;
+  const first =
+    roots.length === 0
+      ? ''
+      : `<h3>What to do first</h3><ol class="first">${roots
+          .map(
+            (p) =>
+              `<li><a href="#incident-${escape(p.id)}" class="sev ${p.severity}">${escape(p.severity)}</a> <strong>${escape(p.title)}</strong>${p.subject === null ? '' : ` · ${escape(p.subject)}`}` +
+              `<p>${escape(p.summary)}</p><p class="cause">Cause: <code>${escape(p.cause)}</code>${p.consequences > 0 ? ` · explains ${p.consequences} other incident(s)` : ''}</p>` +
+              `${p.fix === null ? '' : `<p class="fix">Fix: ${escape(p.fix)}</p>`}</li>`,
+          )
+          .join('')}</ol>`;
+  return `<section aria-labelledby="triage-title" id="triage"><h2 id="triage-title">Triage</h2>${runList}${first}</section>`;
 }
 
-/** A lane's label: the repository (colour tells the rule), the rule too when several rules share the page. */
+function lane(incident: Incident): string {
+  const subject = subjectLabel(incident);
+  return subject === null ? incident.rule : `${incident.rule} · ${subject}`;
+}
+
+/** A lane's label: the subject (colour tells the rule), the rule too when several rules share the page. */
 function laneLabel(name: string, severalRules: boolean): string {
-  const [rule, repository] = name.split(' · ');
-  const text = repository === undefined ? (rule as string) : severalRules ? name : repository;
+  const [rule, subject] = name.split(' · ');
+  const text = subject === undefined ? (rule as string) : severalRules ? name : subject;
   return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
-function imageOf(incident: Incident): string {
-  if (!isDockerPushIncident(incident) || incident.image === null) return '';
-  return formatImageRef(incident.image, incident.reference);
+/**
+ * A time scale over [left, right] that gives each busy stretch room in proportion to its
+ * length and each long quiet gap a fixed narrow break.
+ */
+export function compressedScale(times: readonly number[], left: number, right: number): { x: (t: number) => number; breaks: number[]; segments: Array<[number, number]> } {
+  const sorted = [...new Set(times)].sort((a, b) => a - b);
+  const start = sorted[0] ?? 0;
+  const end = sorted[sorted.length - 1] ?? start;
+  const span = Math.max(1, end - start);
+  // A gap is "long" when it is over a tenth of the whole span and over an hour.
+  const longGap = Math.max(span / 10, 60 * 60_000);
+  const segments: Array<[number, number]> = [];
+  let segmentStart = start;
+  for (let i = 1; i < sorted.length; i++) {
+    if ((sorted[i] as number) - (sorted[i - 1] as number) > longGap) {
+      segments.push([segmentStart, sorted[i - 1] as number]);
+      segmentStart = sorted[i] as number;
+    }
+  }
+  segments.push([segmentStart, end]);
+  const gapWidth = 24;
+  const gaps = segments.length - 1;
+  const busy = segments.reduce((sum, [a, b]) => sum + (b - a), 0);
+  const room = right - left - gaps * gapWidth;
+  // Segments of one instant still get a little room.
+  const minimum = Math.min(30, room / Math.max(1, segments.length) / 2);
+  const flexible = room - minimum * segments.length;
+  const widths = segments.map(([a, b]) => minimum + (busy === 0 ? flexible / segments.length : ((b - a) / busy) * flexible));
+  const offsets: number[] = [];
+  let at = left;
+  for (const [i, w] of widths.entries()) {
+    offsets.push(at);
+    at += w + (i < gaps ? gapWidth : 0);
+  }
+  const breaks = offsets.slice(1).map((offset) => offset - gapWidth / 2);
+  const x = (t: number): number => {
+    let index = segments.findIndex(([, b]) => t <= b);
+    if (index === -1) index = segments.length - 1;
+    const [a, b] = segments[index] as [number, number];
+    const w = widths[index] as number;
+    const base = offsets[index] as number;
+    return b === a ? base + w / 2 : base + ((Math.min(Math.max(t, a), b) - a) / (b - a)) * w;
+  };
+  return { x, breaks, segments };
 }
 
-/** An SVG strip per rule and repository, a dot per incident, 4 time ticks. */
+/** An SVG strip per rule and subject, a dot per incident, ticks at each busy stretch. */
 function timeline(incidents: Incident[]): string {
   if (incidents.length === 0) return '<p class="empty">Nothing to draw.</p>';
   const lanes = [...new Set(incidents.map(lane))].sort();
   const rules = [...new Set(incidents.map((i) => i.rule))].sort();
-  const times = incidents.map((i) => Date.parse(i.firstSeen));
-  const start = Math.min(...times);
-  const end = Math.max(...times);
-  const span = Math.max(1, end - start);
   const left = 280;
   const right = 960;
   const rowHeight = 28;
   const height = lanes.length * rowHeight + 40;
-  const x = (t: number): number => (end === start ? (left + right) / 2 : left + ((t - start) / span) * (right - left));
+  const scale = compressedScale(
+    incidents.map((i) => Date.parse(i.firstSeen)),
+    left,
+    right,
+  );
   const parts: string[] = [];
   lanes.forEach((name, row) => {
     const y = 20 + row * rowHeight;
     parts.push(`<line x1="${left}" x2="${right}" y1="${y}" y2="${y}" class="lane"/>`);
     parts.push(`<text x="${left - 10}" y="${y + 4}" text-anchor="end" class="lane-label">${escape(laneLabel(name, rules.length > 1))}</text>`);
   });
-  const TICKS = 3;
-  for (let tick = 0; tick <= TICKS; tick++) {
-    if (end === start && tick > 0) break; // one moment: one label, centred
-    const t = start + (span * tick) / TICKS;
-    const tx = x(t);
-    const anchor = end === start ? 'middle' : tick === 0 ? 'start' : tick === TICKS ? 'end' : 'middle';
-    parts.push(`<text x="${tx.toFixed(1)}" y="${height - 6}" text-anchor="${anchor}" class="tick">${escape(short(new Date(t).toISOString()))}</text>`);
+  for (const at of scale.breaks) {
+    parts.push(`<rect x="${(at - 6).toFixed(1)}" y="8" width="12" height="${height - 36}" class="gap"><title>quiet gap left out</title></rect>`);
+  }
+  for (const [a, b] of scale.segments) {
+    const labels = a === b ? [a] : [a, b];
+    labels.forEach((t, i) => {
+      const anchor = labels.length === 1 ? 'middle' : i === 0 ? 'start' : 'end';
+      parts.push(`<text x="${scale.x(t).toFixed(1)}" y="${height - 6}" text-anchor="${anchor}" class="tick">${escape(short(new Date(t).toISOString()).slice(a === b || i === 0 ? 0 : 11))}</text>`);
+    });
   }
   incidents.forEach((incident) => {
     const y = 20 + lanes.indexOf(lane(incident)) * rowHeight;
     const color = PALETTE[rules.indexOf(incident.rule) % PALETTE.length] as string;
+    const radius = Math.min(11, 5 + Math.log10(Math.max(1, incident.count)) * 2);
     parts.push(
-      `<circle cx="${x(Date.parse(incident.firstSeen)).toFixed(1)}" cy="${y}" r="6" fill="${color}" data-id="${escape(incident.id)}" class="dot">` +
+      `<circle cx="${scale.x(Date.parse(incident.firstSeen)).toFixed(1)}" cy="${y}" r="${radius.toFixed(1)}" fill="${color}" data-id="${escape(incident.id)}" class="dot">` +
         `<title>${escape(`${short(incident.firstSeen)} ${incident.summary}`)}</title></circle>`,
     );
   });
-  const legend = rules
-    .map((rule, i) => `<span class="key"><span class="swatch" style="background:${PALETTE[i % PALETTE.length] as string}"></span>${escape(rule)}</span>`)
-    .join(' ');
-  return `<svg id="timeline" viewBox="0 0 980 ${height}" role="img" aria-label="Incidents over time by rule and repository">${parts.join('')}</svg>
-<p class="legend">${legend}</p>`;
+  const legend = rules.map((rule, i) => `<span class="key"><span class="swatch" style="background:${PALETTE[i % PALETTE.length] as string}"></span>${escape(rule)}</span>`).join(' ');
+  return `<svg id="timeline" viewBox="0 0 980 ${height}" role="img" aria-label="Incidents over time by rule and subject">${parts.join('')}</svg>
+<p class="legend">${legend}${scale.breaks.length > 0 ? ' <span class="key"><span class="swatch gap-key"></span>long quiet gap, left out</span>' : ''}</p>`;
 }
 
 const COLUMNS: Array<{ key: string; label: string; numeric?: boolean }> = [
   { key: 'time', label: 'First seen (UTC)' },
+  { key: 'severity', label: 'Severity' },
   { key: 'rule', label: 'Rule' },
-  { key: 'repository', label: 'Repository' },
-  { key: 'image', label: 'Image' },
-  { key: 'user', label: 'User' },
-  { key: 'layers', label: 'Missing layers', numeric: true },
-  { key: 'outcome', label: 'Outcome' },
+  { key: 'subject', label: 'About' },
+  { key: 'count', label: 'Lines', numeric: true },
+  { key: 'cause', label: 'Cause' },
+  { key: 'outcome', label: 'Closed' },
 ];
 
 function table(incidents: Incident[]): string {
@@ -142,19 +213,18 @@ function table(incidents: Incident[]): string {
     (c) => `<th scope="col" data-key="${c.key}"${c.numeric === true ? ' data-numeric="1"' : ''} aria-sort="${c.key === 'time' ? 'ascending' : 'none'}"><button type="button">${c.label}</button></th>`,
   ).join('');
   const rows = incidents.map((incident) => {
-    const push = isDockerPushIncident(incident) ? incident : null;
     const cells: Record<string, string> = {
       time: short(incident.firstSeen),
+      severity: incident.severity,
       rule: incident.rule,
-      repository: push?.repository ?? '',
-      image: imageOf(incident),
-      user: incident.user ?? '',
-      layers: push === null ? '' : String(push.missingLayers.length + push.missingLayersOmitted),
-      outcome: push?.request != null ? `${push.request.status} ${push.request.method}` : (incident.closeReason ?? 'open'),
+      subject: subjectLabel(incident) ?? '',
+      count: String(incident.count),
+      cause: incident.diagnosis.cause,
+      outcome: incident.closeReason ?? 'open',
     };
     const tds = COLUMNS.map((c) => `<td data-value="${escape(cells[c.key] as string)}">${escape(cells[c.key] as string)}</td>`).join('');
     return (
-      `<tr class="incident" id="incident-${escape(incident.id)}" tabindex="0" aria-expanded="false" data-id="${escape(incident.id)}">${tds}</tr>` +
+      `<tr class="incident sev-${incident.severity}" id="incident-${escape(incident.id)}" tabindex="0" aria-expanded="false" data-id="${escape(incident.id)}">${tds}</tr>` +
       `<tr class="details" hidden><td colspan="${COLUMNS.length}">${details(incident)}</td></tr>`
     );
   });
@@ -163,25 +233,28 @@ function table(incidents: Incident[]): string {
 
 function details(incident: Incident): string {
   const d = incident.diagnosis;
-  const push = isDockerPushIncident(incident) ? incident : null;
-  const layers =
-    push === null || push.missingLayers.length === 0
-      ? ''
-      : `<h4>Missing layers</h4><ul class="layers">${push.missingLayers.map((l) => `<li><code>${escape(l)}</code></li>`).join('')}</ul>`;
-  const references = d.references
-    .map((r) => `<li>${r.url === null ? escape(r.title) : `<a href="${escape(r.url)}" rel="noreferrer">${escape(r.title)}</a>`}</li>`)
+  const facts = Object.entries(incident.facts)
+    .map(([label, value]) => `<dt>${escape(label)}</dt><dd>${escape(factText(value))}</dd>`)
     .join('');
-  const evidence = incident.evidence.map((e) => `${escape(`${e.source}:${e.line}`)}  ${escape(e.text)}`).join('\n');
+  const distinct = Object.entries(incident.distinct)
+    .filter(([, values]) => values.total > 1)
+    .map(([name, values]) => `<dt>${escape(`${name}s (${values.total}${values.capped === true ? '+' : ''})`)}</dt><dd><code>${values.values.map(escape).join('</code> <code>')}</code></dd>`)
+    .join('');
+  const references = d.references.map((r) => `<li>${r.url === null ? escape(r.title) : `<a href="${escape(r.url)}" rel="noreferrer">${escape(r.title)}</a>`}</li>`).join('');
+  const evidence = incident.evidence.map((e) => `${escape(`${e.source}:${e.line}`)}  ${escape(e.text)}${e.length === undefined ? '' : escape(` … (${e.length} characters)`)}`).join('\n');
   const omitted = incident.evidenceOmitted > 0 ? `\n… ${incident.evidenceOmitted} more lines not kept` : '';
+  const links = [...incident.causes.map((id) => `caused by <a href="#incident-${escape(id)}">${escape(id)}</a>`), ...incident.consequences.map((id) => `led to <a href="#incident-${escape(id)}">${escape(id)}</a>`)];
   return `<div class="detail">
 <p class="summary">${escape(incident.summary)}</p>
-<p class="facts">${escape(`id ${incident.id} · fingerprint ${incident.fingerprint} · ${incident.severity} · closed: ${incident.closeReason} · thread ${incident.thread ?? '-'}${incident.node === null ? '' : ` on ${incident.node}`} · ${incident.firstSeen} .. ${incident.lastSeen}`)}</p>
+<p class="facts">${escape(`id ${incident.id} · fingerprint ${incident.fingerprint} · ${incident.severity} · ${incident.count} line(s), ${incident.ratePerMinute}/min · closed: ${incident.closeReason} · ${incident.firstSeen} .. ${incident.lastSeen}`)}${incident.thread === null ? '' : escape(` · thread ${incident.thread}`)}</p>
+${facts + distinct === '' ? '' : `<dl>${facts}${distinct}</dl>`}
+${links.length === 0 ? '' : `<p class="links">${links.join(' · ')}</p>`}
 <h4>Cause: <code>${escape(d.cause)}</code> (${escape(d.confidence)} confidence)</h4>
 <p>${escape(d.explanation)}</p>
 <h4>Fix</h4><ol>${d.remediation.map((step) => `<li>${escape(step)}</li>`).join('')}</ol>
-${layers}
-<h4>Evidence</h4><pre class="evidence">${evidence}${omitted}</pre>
+<h4>Evidence</h4><p class="facts">${escape(evidenceRanges(incident))}</p><pre class="evidence">${evidence}${omitted}</pre>
 ${references === '' ? '' : `<h4>References</h4><ul>${references}</ul>`}
+<p class="facts">Rule page: <a href="${escape(incident.docs)}" rel="noreferrer">${escape(incident.docs)}</a></p>
 </div>`;
 }
 
@@ -198,18 +271,24 @@ const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1c2833;background:#fbfcfc}
 header{padding:18px 28px;background:#1c2833;color:#fdfefe}header h1{margin:0 0 4px;font-size:22px}
 .meta{margin:2px 0;color:#d5dbdb}.meta code{color:#fdfefe}main{padding:8px 28px 40px}
-h2{font-size:17px;margin:22px 0 8px}svg{width:100%;max-width:980px;background:#fff;border:1px solid #d5dbdb;border-radius:4px}
+h2{font-size:17px;margin:22px 0 8px}h3{font-size:15px;margin:14px 0 6px}
+#triage ol{padding-left:22px;max-width:1100px}#triage li{margin:6px 0}#triage p{margin:2px 0}.runs .bad{color:#922b21}.when{font-family:monospace;color:#5d6d7e}
+.sev{display:inline-block;border-radius:3px;padding:0 6px;color:#fff;font-size:12px;text-decoration:none}.sev.critical{background:#7b241c}.sev.error{background:#c0392b}.sev.warning{background:#d68910}.sev.info{background:#2471a3}
+.cause,.fix{color:#34495e}
+svg{width:100%;max-width:980px;background:#fff;border:1px solid #d5dbdb;border-radius:4px}
 .lane{stroke:#e5e8e8}.lane-label{font-size:12px;fill:#34495e}.tick{font-size:11px;fill:#5d6d7e}.dot{cursor:pointer;stroke:#fff;stroke-width:1.5}
+.gap{fill:#f2f3f4;stroke:#aab7b8;stroke-dasharray:3 2}.gap-key{background:#f2f3f4;border:1px dashed #aab7b8;border-radius:2px}
 .legend .key{margin-right:14px}.swatch{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:5px}
 table{border-collapse:collapse;width:100%;max-width:1400px;table-layout:fixed;background:#fff;border:1px solid #d5dbdb}
-th:nth-child(1){width:11em}th:nth-child(2){width:16em}th:nth-child(5){width:8em}th:nth-child(6){width:8em}th:nth-child(7){width:7em}
+th:nth-child(1){width:11em}th:nth-child(2){width:6em}th:nth-child(3){width:16em}th:nth-child(5){width:5em}th:nth-child(7){width:7em}
 th{background:#eaeded;text-align:left;padding:0}th button{all:unset;cursor:pointer;display:block;padding:7px 10px;font-weight:600}
 th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] button::after{content:" ▼"}
 td{padding:6px 10px;border-top:1px solid #eaeded;vertical-align:top;word-break:break-word}
 tr.incident{cursor:pointer}tr.incident:hover,tr.incident:focus{background:#f4f6f7;outline:none}tr.incident[aria-expanded=true]{background:#ebf5fb}
 tr.details td{background:#fdfefe}.detail h4{margin:12px 0 4px}.summary{font-weight:600}.facts{color:#5d6d7e;font-size:12px}
+dl{display:grid;grid-template-columns:12em 1fr;gap:2px 12px;margin:8px 0}dt{color:#5d6d7e}dd{margin:0;word-break:break-word}
 pre.evidence{background:#17202a;color:#e5e8e8;padding:10px;overflow:auto;font-size:12px;white-space:pre-wrap;word-break:break-all}
-ul.layers{columns:2;font-size:12px}.note,.empty{color:#5d6d7e}
+.note,.empty{color:#5d6d7e}
 `;
 
 const SCRIPT = `
@@ -223,7 +302,16 @@ const SCRIPT = `
     details.hidden = !show;
     row.setAttribute('aria-expanded', String(show));
   }
+  function reveal(id) {
+    var row = document.getElementById('incident-' + id);
+    if (!row) return;
+    toggle(row, true);
+    row.scrollIntoView({ block: 'center' });
+    row.focus();
+  }
   body.addEventListener('click', function (event) {
+    var link = event.target.closest('a[href^="#incident-"]');
+    if (link) { event.preventDefault(); reveal(link.getAttribute('href').slice(10)); return; }
     var row = event.target.closest('tr.incident');
     if (row) toggle(row);
   });
@@ -248,14 +336,12 @@ const SCRIPT = `
     });
     pairs.forEach(function (pair) { body.appendChild(pair[0]); body.appendChild(pair[1]); });
   });
+  document.querySelectorAll('a[href^="#incident-"]').forEach(function (link) {
+    if (table.contains(link)) return;
+    link.addEventListener('click', function (event) { event.preventDefault(); reveal(link.getAttribute('href').slice(10)); });
+  });
   document.querySelectorAll('circle.dot').forEach(function (dot) {
-    dot.addEventListener('click', function () {
-      var row = document.getElementById('incident-' + dot.getAttribute('data-id'));
-      if (!row) return;
-      toggle(row, true);
-      row.scrollIntoView({ block: 'center' });
-      row.focus();
-    });
+    dot.addEventListener('click', function () { reveal(dot.getAttribute('data-id')); });
   });
 })();
 `;

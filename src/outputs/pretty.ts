@@ -1,7 +1,9 @@
-/** A block per incident for a person at a terminal: what failed, where, why, and the fix. */
-import type { Incident } from '../incidents/incident';
-import { isDockerPushIncident } from '../rules/builtin/docker-manifest-missing-layers';
-import { formatImageRef } from '../rules/builtin/docker-messages';
+/**
+ * A block per incident for a person at a terminal: what failed, what it is about, how often,
+ * why, the fix, and the lines it rests on. Generic: every rule's incident renders through its
+ * subject and facts; no output knows a rule.
+ */
+import type { Fact, Incident } from '../incidents/incident';
 
 export interface PrettyOptions {
   color: boolean;
@@ -10,6 +12,27 @@ export interface PrettyOptions {
 }
 
 const LABEL_WIDTH = 12;
+
+/** `blob store default`, `repository maven-central`. */
+export function subjectLabel(incident: Pick<Incident, 'subject'>): string | null {
+  if (incident.subject === null) return null;
+  const type = incident.subject.type === 'blobstore' ? 'blob store' : incident.subject.type.replace(/-/g, ' ');
+  return `${type} ${incident.subject.name}`;
+}
+
+/** A fact's value as one line of text. */
+export function factText(value: Fact): string {
+  if (value === null) return '-';
+  if (Array.isArray(value)) return value.join(', ');
+  return String(value);
+}
+
+/** When it happened: one time, or a span with its count and rate. */
+export function whenText(incident: Incident): string {
+  const span = incident.firstSeen === incident.lastSeen ? incident.firstSeen : `${incident.firstSeen} .. ${incident.lastSeen}`;
+  if (incident.count <= 1) return span;
+  return `${span} (${incident.count.toLocaleString('en')} lines, ${incident.ratePerMinute}/min)`;
+}
 
 export function formatPretty(incident: Incident, options: PrettyOptions): string {
   const width = Math.max(40, options.width ?? 80);
@@ -28,62 +51,53 @@ export function formatPretty(incident: Incident, options: PrettyOptions): string
     });
   };
 
-  const marker = incident.severity === 'critical' || incident.severity === 'error' ? paint('31;1', 'x') : paint('33;1', '!');
-  out.push(`${marker} ${paint('1', incident.firstSeen)}  ${incident.rule}  ${paint('31', incident.severity)}`);
+  const marker = incident.severity === 'critical' || incident.severity === 'error' ? paint('31;1', 'x') : incident.severity === 'warning' ? paint('33;1', '!') : paint('36;1', 'i');
+  out.push(`${marker} ${paint('1', incident.firstSeen)}  ${incident.rule}  ${paint(incident.severity === 'info' ? '36' : '31', incident.severity)}`);
   for (const line of wrap(incident.summary, width - 2)) out.push(`  ${line}`);
   out.push('');
 
-  if (isDockerPushIncident(incident)) {
-    if (incident.repository !== null) field('repository', incident.repository);
-    if (incident.image !== null) field('image', formatImageRef(incident.image, incident.reference));
-    if (incident.request !== null) {
-      field('request', `${incident.request.method} ${incident.request.path} -> ${incident.request.status}`);
-    }
-    if (incident.missingLayers.length > 0) {
-      const shown = incident.missingLayers.map(shortDigest).join(' ');
-      const more = incident.missingLayersOmitted > 0 ? ` (+${incident.missingLayersOmitted} more)` : '';
-      field(`missing (${incident.missingLayers.length + incident.missingLayersOmitted})`, shown + more);
-    }
-    if (incident.layerChecks.length > 0) {
-      const by = [...new Set(incident.layerChecks.map((c) => c.repository ?? 'a connector port'))].join(', ');
-      field('checked', `${incident.layerChecks.length} layer check(s) answered 200 by ${by} (request.log)`);
-    }
-    if (incident.client !== null) {
-      field('client', `${incident.client.ip}${incident.client.user === null ? '' : ` as ${incident.client.user}`}` + (incident.client.userAgent === null ? '' : `, ${incident.client.userAgent}`));
-    }
+  const subject = subjectLabel(incident);
+  if (subject !== null) field('about', subject);
+  for (const [label, value] of Object.entries(incident.facts)) {
+    if (Array.isArray(value) && value.length === 0) continue;
+    field(label.length > LABEL_WIDTH - 1 ? label.slice(0, LABEL_WIDTH - 1) : label, factText(value));
+  }
+  for (const [name, distinct] of Object.entries(incident.distinct)) {
+    if (distinct.total <= 1 || Object.keys(incident.facts).some((label) => label.includes(name))) continue;
+    const more = distinct.total > distinct.values.length ? ` (+${distinct.total - distinct.values.length}${distinct.capped === true ? '+' : ''} more)` : '';
+    field(`${name}s (${distinct.total})`.slice(0, LABEL_WIDTH - 1), `${distinct.values.slice(0, 5).join(' ')}${distinct.values.length > 5 ? ' ...' : ''}${more}`);
   }
   const who = [incident.user === null ? null : `user ${incident.user}`, incident.thread === null ? null : `thread ${incident.thread}`]
     .filter((part): part is string => part !== null)
     .join(', ');
   if (who !== '') field('who', who + (incident.node === null ? '' : ` on ${incident.node}`));
-  field('when', incident.firstSeen === incident.lastSeen ? incident.firstSeen : `${incident.firstSeen} .. ${incident.lastSeen}`);
+  field('when', whenText(incident));
   if (incident.occurrences > 1) field('recurring', `occurrence ${incident.occurrences} of this failure (same fingerprint ${incident.fingerprint})`);
+  if (incident.causes.length > 0) field('caused by', incident.causes.join(', '));
+  if (incident.consequences.length > 0) field('led to', `${incident.consequences.length} incident(s): ${incident.consequences.slice(0, 4).join(', ')}${incident.consequences.length > 4 ? ' ...' : ''}`);
 
   const { diagnosis } = incident;
   field('cause', `${diagnosis.cause} (${diagnosis.confidence} confidence)`);
   field('', diagnosis.explanation);
   diagnosis.remediation.forEach((step, index) => field(index === 0 ? 'fix' : '', `${index + 1}. ${step}`));
-  if (incident.evidence.length > 0) {
-    // Per source, in order of first use: `nexus.log:8-16, request.log:3-12`.
-    const lines = new Map<string, number[]>();
-    for (const e of incident.evidence) lines.set(e.source, [...(lines.get(e.source) ?? []), e.line]);
-    const ranges = [...lines].map(([source, numbers]) => {
-      const low = Math.min(...numbers);
-      const high = Math.max(...numbers);
-      return `${source}:${low === high ? low : `${low}-${high}`}`;
-    });
-    const omitted = incident.evidenceOmitted > 0 ? `, ${incident.evidenceOmitted} more not kept` : '';
-    const count = incident.evidence.length === 1 ? '1 line' : `${incident.evidence.length} lines`;
-    field('evidence', `${ranges.join(', ')} (${count}${omitted})`);
-  }
+  if (incident.evidence.length > 0) field('evidence', evidenceRanges(incident));
+  field('rule page', incident.docs);
   out.push('');
   return `${out.join('\n')}\n`;
 }
 
-/** `sha256:6414378b6477` — enough to recognise a layer, short enough for one line of several. */
-function shortDigest(digest: string): string {
-  const colon = digest.indexOf(':');
-  return colon === -1 ? digest.slice(0, 12) : digest.slice(0, colon + 13);
+/** Per source, in order of first use: `nexus.log:8-16, request.log:3-12 (12 lines, 40 more not kept)`. */
+export function evidenceRanges(incident: Pick<Incident, 'evidence' | 'evidenceOmitted'>): string {
+  const lines = new Map<string, number[]>();
+  for (const e of incident.evidence) lines.set(e.source, [...(lines.get(e.source) ?? []), e.line]);
+  const ranges = [...lines].map(([source, numbers]) => {
+    const low = Math.min(...numbers);
+    const high = Math.max(...numbers);
+    return `${source}:${low === high ? low : `${low}-${high}`}`;
+  });
+  const omitted = incident.evidenceOmitted > 0 ? `, ${incident.evidenceOmitted.toLocaleString('en')} more not kept` : '';
+  const count = incident.evidence.length === 1 ? '1 line' : `${incident.evidence.length} lines`;
+  return `${ranges.join(', ')} (${count}${omitted})`;
 }
 
 /** Greedy word wrap; a word longer than the width is broken, after a `/` where one is near. */

@@ -1,129 +1,190 @@
 /**
- * `--summary`: after the run, the story at a glance: incidents by rule, by repository and
- * image, failures that recur (same fingerprint), the users and clients they came from, and
- * what was read. Counts only: memory grows with distinct names, not with incidents.
+ * `--summary`: the triage view, after the run. Server runs first (restarts split the
+ * timeline), then what to do first (the problems nothing else caused, most severe and largest
+ * first, each with its cause and first fix), then problems by class, failures that recur, and
+ * what was read. Memory grows with distinct problems, not with incidents or lines.
  */
 import type { AnalyzerStats } from '../analyzer';
-import type { Incident } from '../incidents/incident';
-import { isDockerPushIncident } from '../rules/builtin/docker-manifest-missing-layers';
-import { formatImageRef } from '../rules/builtin/docker-messages';
-
-interface Tally {
-  label: string;
-  count: number;
-  first: string;
-  last: string;
-}
-
-interface SubjectTally extends Tally {
-  repository: string;
-  image: string;
-}
+import { SEVERITIES, type Incident, type Severity } from '../incidents/incident';
+import { subjectLabel, wrap } from './pretty';
 
 export interface SummaryContext {
   stats: AnalyzerStats;
   inputs: number;
   width?: number;
+  color?: boolean;
+}
+
+/** What the triage view keeps of an incident. */
+export interface Problem {
+  id: string;
+  rule: string;
+  title: string;
+  category: string;
+  severity: Severity;
+  summary: string;
+  subject: string | null;
+  cause: string;
+  fix: string | null;
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+  causes: string[];
+  docs: string;
+}
+
+interface Tally {
+  label: string;
+  incidents: number;
+  lines: number;
+  first: string;
+  last: string;
+}
+
+/** Problems kept for "what to do first"; more are counted. */
+const MAX_PROBLEMS = 500;
+const MAX_RUNS = 200;
+
+export function problemOf(incident: Incident): Problem {
+  return {
+    id: incident.id,
+    rule: incident.rule,
+    title: incident.title,
+    category: incident.category,
+    severity: incident.severity,
+    summary: incident.summary,
+    subject: subjectLabel(incident),
+    cause: incident.diagnosis.cause,
+    fix: incident.diagnosis.remediation[0] ?? null,
+    count: incident.count,
+    firstSeen: incident.firstSeen,
+    lastSeen: incident.lastSeen,
+    causes: incident.causes.slice(),
+    docs: incident.docs,
+  };
+}
+
+/** Most severe first, then the largest, then the earliest. */
+export function byImportance(a: Problem, b: Problem): number {
+  return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || b.count - a.count || a.firstSeen.localeCompare(b.firstSeen);
 }
 
 export class SummaryCollector {
   private total = 0;
   private first: string | null = null;
   private last: string | null = null;
-  private readonly byRule = new Map<string, Tally>();
-  private readonly bySubject = new Map<string, SubjectTally>();
+  private readonly runs: Problem[] = [];
+  private problems: Problem[] = [];
+  private problemsLeftOut = 0;
+  /** Incidents naming each cause id: how much a cause explains. */
+  private readonly consequenceCount = new Map<string, number>();
+  private readonly byCategory = new Map<string, Tally>();
   private readonly byFingerprint = new Map<string, Tally>();
-  private readonly byUser = new Map<string, Tally>();
-  private readonly byClient = new Map<string, Tally>();
+  private readonly bySeverity = new Map<Severity, number>();
 
   add(incident: Incident): void {
     this.total++;
     if (this.first === null || incident.firstSeen < this.first) this.first = incident.firstSeen;
     if (this.last === null || incident.lastSeen > this.last) this.last = incident.lastSeen;
-    const { repository, image } = subjectOf(incident);
-    const subject = `${repository}  ${image}`;
-    tally(this.byRule, incident.rule, incident, (base) => base);
-    tally(this.bySubject, subject, incident, (base) => ({ ...base, label: subject, repository, image }));
-    tally(this.byFingerprint, incident.fingerprint, incident, (base) => ({ ...base, label: subject }));
-    if (incident.user !== null) tally(this.byUser, incident.user, incident, (base) => base);
-    const client = (incident as { client?: { ip?: string } }).client?.ip;
-    if (client !== undefined) tally(this.byClient, client, incident, (base) => base);
+    this.bySeverity.set(incident.severity, (this.bySeverity.get(incident.severity) ?? 0) + 1);
+    for (const cause of incident.causes) this.consequenceCount.set(cause, (this.consequenceCount.get(cause) ?? 0) + 1);
+    const problem = problemOf(incident);
+    if (incident.subject?.type === 'server' && incident.category === 'server') {
+      if (this.runs.length < MAX_RUNS) this.runs.push(problem);
+    } else {
+      this.problems.push(problem);
+      if (this.problems.length > MAX_PROBLEMS * 2) {
+        this.problems.sort(byImportance);
+        this.problemsLeftOut += this.problems.length - MAX_PROBLEMS;
+        this.problems = this.problems.slice(0, MAX_PROBLEMS);
+      }
+    }
+    tally(this.byCategory, incident.category, incident);
+    tally(this.byFingerprint, incident.fingerprint, incident, `${incident.rule}  ${subjectLabel(incident) ?? ''}`.trim());
+  }
+
+  /** The problems nothing else caused, most important first (for reports). */
+  rootProblems(limit = 10): Array<Problem & { consequences: number }> {
+    return this.problems
+      .filter((p) => p.causes.length === 0 && p.severity !== 'info')
+      .map((p) => ({ ...p, consequences: this.consequenceCount.get(p.id) ?? 0 }))
+      .sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || b.consequences - a.consequences || b.count - a.count)
+      .slice(0, limit);
+  }
+
+  /** Server runs, in time order. */
+  serverRuns(): Problem[] {
+    return this.runs.slice().sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
   }
 
   format(context: SummaryContext): string {
     const width = Math.max(60, context.width ?? 80);
+    const paint = (code: string, text: string): string => (context.color === true ? `\u001b[${code}m${text}\u001b[0m` : text);
     const { stats } = context;
-    const out: string[] = ['Summary'];
+    const out: string[] = [paint('1', 'Summary')];
     const files = context.inputs === 1 ? '1 input' : `${context.inputs} inputs`;
-    out.push(
-      `  ${plural(this.total, 'incident')} from ${stats.lines} lines (${stats.events} events, ${stats.unparsedLines} unparsed) in ${files}`,
-    );
+    const severities = SEVERITIES.filter((s) => this.bySeverity.has(s)).map((s) => `${this.bySeverity.get(s)} ${s}`);
+    out.push(`  ${plural(this.total, 'incident')}${severities.length > 0 ? ` (${severities.join(', ')})` : ''} from ${stats.lines.toLocaleString('en')} lines in ${files}`);
     if (this.first !== null && this.last !== null) out.push(`  first ${shortTime(this.first)} UTC, last ${shortTime(this.last)} UTC`);
+
+    const runs = this.serverRuns();
+    if (runs.length > 0) {
+      out.push('', paint('1', '  Server runs'));
+      for (const run of runs) {
+        const marker = run.severity === 'info' ? ' ' : paint('31', 'x');
+        out.push(`  ${marker} ${shortTime(run.firstSeen)} .. ${shortTime(run.lastSeen)}`);
+        for (const line of wrap(run.summary, width - 6)) out.push(`      ${line}`);
+      }
+    }
     if (this.total === 0) return `${out.join('\n')}\n`;
 
-    out.push('', '  By rule');
-    for (const entry of sorted(this.byRule)) out.push(`    ${entry.label.padEnd(width - 14)}${String(entry.count).padStart(8)}`);
-
-    const subjects = sorted(this.bySubject);
-    const repoWidth = Math.min(20, Math.max(10, ...subjects.map((entry) => entry.repository.length)));
-    const imageWidth = width - 4 - repoWidth - 2 - 7 - 2 - 19;
-    out.push('', '  By repository and image');
-    out.push(`    ${'repository'.padEnd(repoWidth)}  ${'image'.padEnd(imageWidth)}${'count'.padStart(7)}  last seen (UTC)`);
-    for (const entry of subjects) {
-      out.push(`    ${fit(entry.repository, repoWidth)}  ${fit(entry.image, imageWidth)}${String(entry.count).padStart(7)}  ${shortTime(entry.last)}`);
+    const roots = this.rootProblems(8);
+    if (roots.length > 0) {
+      out.push('', paint('1', '  What to do first'));
+      roots.forEach((problem, index) => {
+        const also = problem.consequences > 0 ? `; explains ${plural(problem.consequences, 'other incident')}` : '';
+        out.push(`  ${String(index + 1).padStart(2)}. ${paint(problem.severity === 'critical' || problem.severity === 'error' ? '31' : '33', problem.severity)}  ${problem.title}${problem.subject === null ? '' : `: ${problem.subject}`}`);
+        for (const line of wrap(`${problem.summary}`, width - 8)) out.push(`        ${line}`);
+        out.push(`        cause: ${problem.cause}${also}`);
+        if (problem.fix !== null) for (const [i, line] of wrap(`fix: ${problem.fix}`, width - 8).entries()) out.push(`        ${i === 0 ? '' : '     '}${line}`);
+      });
     }
 
-    const recurring = sorted(this.byFingerprint).filter((entry) => entry.count > 1);
-    out.push('', '  Recurring failures (same fingerprint: repository, image, reference, layers)');
+    out.push('', paint('1', '  By class'));
+    out.push(`    ${'class'.padEnd(12)}${'incidents'.padStart(10)}${'lines'.padStart(12)}  last seen (UTC)`);
+    for (const entry of sorted(this.byCategory)) {
+      out.push(`    ${entry.label.padEnd(12)}${String(entry.incidents).padStart(10)}${entry.lines.toLocaleString('en').padStart(12)}  ${shortTime(entry.last)}`);
+    }
+
+    const recurring = sorted(this.byFingerprint).filter((entry) => entry.incidents > 1);
+    out.push('', paint('1', '  Recurring (same fingerprint: the same failure again)'));
     if (recurring.length === 0) out.push('    none: every failure happened once');
-    for (const entry of recurring) {
-      out.push(`    ${`${entry.count}x`.padStart(5)}  ${fit(entry.label, width - 11).trimEnd()}`);
+    for (const entry of recurring.slice(0, 15)) {
+      out.push(`    ${`${entry.incidents}x`.padStart(5)}  ${fit(entry.label, width - 11).trimEnd()}`);
       out.push(`           ${shortTime(entry.first)} .. ${shortTime(entry.last)} UTC`);
     }
-
-    out.push('', '  Top failing users');
-    out.push(`    ${topList(this.byUser, width - 4)}`);
-    out.push('', '  Top failing clients');
-    out.push(this.byClient.size === 0 ? '    none recorded: client addresses come from request.log, not joined yet' : `    ${topList(this.byClient, width - 4)}`);
+    if (recurring.length > 15) out.push(`    ... ${recurring.length - 15} more`);
+    if (this.problemsLeftOut > 0) out.push('', `  (${this.problemsLeftOut} less important incidents left out of "what to do first")`);
+    out.push('', `  read: ${stats.lines.toLocaleString('en')} lines, ${stats.events.toLocaleString('en')} records, ${stats.relevantEvents.toLocaleString('en')} relevant, ${stats.unparsedLines} unparsed`);
     return `${out.join('\n')}\n`;
   }
 }
 
-/** What failed: repository and image for a push, the rule otherwise. */
-function subjectOf(incident: Incident): { repository: string; image: string } {
-  if (!isDockerPushIncident(incident)) return { repository: '-', image: incident.rule };
-  const image = incident.image === null ? '?' : formatImageRef(incident.image, incident.reference);
-  return { repository: incident.repository ?? '?', image };
-}
-
-/** Counts the incident under `key`; `make` builds a new entry from the base one (label = key). */
-function tally<T extends Tally>(map: Map<string, T>, key: string, incident: Incident, make: (base: Tally) => T): void {
+function tally(map: Map<string, Tally>, key: string, incident: Incident, label = key): void {
   const entry = map.get(key);
   if (entry === undefined) {
-    map.set(key, make({ label: key, count: 1, first: incident.firstSeen, last: incident.lastSeen }));
+    map.set(key, { label, incidents: 1, lines: incident.count, first: incident.firstSeen, last: incident.lastSeen });
     return;
   }
-  entry.count++;
+  entry.incidents++;
+  entry.lines += incident.count;
   if (incident.firstSeen < entry.first) entry.first = incident.firstSeen;
   if (incident.lastSeen > entry.last) entry.last = incident.lastSeen;
 }
 
 /** Most frequent first, then by name: a stable order. */
-function sorted<T extends Tally>(map: Map<string, T>): T[] {
-  return [...map.values()].sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
-}
-
-function topList(map: Map<string, Tally>, width: number): string {
-  const parts = sorted(map)
-    .slice(0, 8)
-    .map((entry) => `${entry.label} ${entry.count}`);
-  let line = '';
-  for (const part of parts) {
-    const next = line === '' ? part : `${line}, ${part}`;
-    if (next.length > width) break;
-    line = next;
-  }
-  return line === '' ? 'none' : line;
+function sorted(map: Map<string, Tally>): Tally[] {
+  return [...map.values()].sort((a, b) => b.incidents - a.incidents || b.lines - a.lines || a.label.localeCompare(b.label));
 }
 
 /** `2025-09-10 01:36:22` from an ISO time (UTC). */
@@ -136,5 +197,5 @@ function fit(text: string, width: number): string {
 }
 
 function plural(count: number, noun: string): string {
-  return count === 1 ? `1 ${noun}` : `${count} ${noun}s`;
+  return count === 1 ? `1 ${noun}` : `${count.toLocaleString('en')} ${noun}s`;
 }

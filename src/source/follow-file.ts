@@ -12,7 +12,17 @@ import { watch, promises as fs, type FSWatcher, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 
+/** A condition of the file system the follower met and goes on through (it retries). */
+export interface FollowWarning {
+  path: string;
+  /** One line for a person, e.g. `nexus.log: permission denied; retrying`. */
+  message: string;
+  code?: string;
+}
+
 export interface FollowOptions {
+  /** Called once per condition (unreadable, vanished...): the follower goes on and retries. */
+  onWarning?: (warning: FollowWarning) => void;
   /** Read the file from its start instead of from its current end. */
   fromStart?: boolean;
   /** Read the file there at start from this byte offset (a checkpoint's). Wins over `fromStart`. */

@@ -6,23 +6,13 @@
  * `Error: PUT /v2/<image>/manifests/<ref>: 400 - ...V2Exception: Invalid Manifest`.
  * Jetty threads are pooled, so the key (node + thread) is reused by later requests: a new
  * image/tag or the 400 ends the group. A burst whose 400 never comes and a 400 with no
- * burst are incidents too.
+ * burst are incidents too. With request.log, the client's layer checks say why (enrichment).
  */
-import type { LogEvent } from '../../events/log-event';
-import { toIsoUtc } from '../../events/timestamp';
-import { INCIDENT_SCHEMA_VERSION, type CloseReason, type Evidence, type Incident } from '../../incidents/incident';
-import { stableHash } from '../../incidents/stable-hash';
-import type { CorrelationRule, GroupSpan } from '../rule';
-import {
-  INVALID_MANIFEST_LITERAL,
-  MISSING_LAYER_LITERAL,
-  parseManifestPath,
-  parseMissingLayer,
-  parseV2Error,
-  formatImageRef,
-  type MissingLayerMessage,
-} from './docker-messages';
-import { missingLayersDiagnosis, rejectedManifestDiagnosis } from './docker-push-diagnoses';
+import type { AnyEvent } from '../../events/log-event';
+import type { CloseReason, Finding, GroupView, Rule } from '../rule';
+import { INVALID_MANIFEST_LITERAL, MISSING_LAYER_LITERAL, parseManifestPath, parseMissingLayer, parseV2Error, formatImageRef, type MissingLayerMessage } from './docker-messages';
+import { layerCheckDiagnosis, missingLayersDiagnosis, rejectedManifestDiagnosis } from './docker-push-diagnoses';
+import { dockerRequestEvidence } from './docker-request-evidence';
 
 export const DOCKER_MANIFEST_MISSING_LAYERS = 'docker-manifest-missing-layers';
 
@@ -53,7 +43,8 @@ export interface PushClient {
   userAgent: string | null;
 }
 
-export interface DockerPushIncident extends Incident {
+/** The incident of this rule: the common fields plus these (docs/rules/docker-manifest-missing-layers.md). */
+export interface DockerPushIncident {
   rule: typeof DOCKER_MANIFEST_MISSING_LAYERS;
   repository: string | null;
   image: string | null;
@@ -70,15 +61,14 @@ export interface DockerPushIncident extends Incident {
   layerChecks: LayerCheck[];
 }
 
-export function isDockerPushIncident(incident: Incident): incident is DockerPushIncident {
+/** Narrows an incident (or anything with a `rule`) to a push incident. */
+export function isDockerPushIncident<T extends { rule: string }>(incident: T): incident is T & DockerPushIncident {
   return incident.rule === DOCKER_MANIFEST_MISSING_LAYERS;
 }
 
 export interface DockerManifestRuleOptions {
   /** How long after the last missing-layer line the 400 may come, in log time. Default 10 s. */
   windowMs?: number;
-  /** Evidence lines kept per incident (the closing line is always kept). Default 32. */
-  maxEvidence?: number;
   /** Layers listed per incident. Default 1024 (Docker images have at most 127 layers). */
   maxLayers?: number;
 }
@@ -87,176 +77,169 @@ type Signal =
   | ({ kind: 'missing-layer' } & MissingLayerMessage)
   | { kind: 'manifest-rejected'; request: PushRequest; repository: string | null; image: string; reference: string };
 
-interface PushGroup {
-  node: string | null;
-  thread: string;
+export interface PushState {
   user: string | null;
+  /** The request thread (request.log 3.17+ logs it too). */
+  thread: string | null;
   repository: string | null;
   image: string;
   /** From the missing-layer lines (`null` text for a push by digest), or the PUT reference. */
   tag: string;
-  /** First-seen order, unique (at most maxLayers: a lookup in it is cheap, and it stays plain JSON for checkpoints). */
-  layers: string[];
-  layersOmitted: number;
   request: PushRequest | null;
   requestReference: string | null;
-  evidence: Evidence[];
-  evidenceOmitted: number;
+  /** Set by the request.log enrichment. */
+  client: PushClient | null;
+  layerChecks: LayerCheck[];
 }
 
 const DIGEST_PUSH_TAG = 'null';
 
-export function dockerManifestMissingLayersRule(options: DockerManifestRuleOptions = {}): CorrelationRule<Signal, PushGroup> {
+export function dockerManifestMissingLayers(options: DockerManifestRuleOptions = {}): Rule<Signal, PushState> {
   const windowMs = options.windowMs ?? 10_000;
-  const maxEvidence = Math.max(1, options.maxEvidence ?? 32);
-  const maxLayers = Math.max(1, options.maxLayers ?? 1024);
-
-  function addEvidence(group: PushGroup, event: LogEvent, closing: boolean): void {
-    // Keep room for the closing line: it is the one that explains the outcome.
-    if (group.evidence.length < maxEvidence - 1 || (closing && group.evidence.length < maxEvidence)) {
-      group.evidence.push({ source: event.source, line: event.line, offset: event.offset, text: event.text });
-    } else {
-      group.evidenceOmitted++;
-    }
-  }
-
   return {
     id: DOCKER_MANIFEST_MISSING_LAYERS,
     title: 'Docker push rejected: manifest refers to missing layers',
     severity: 'error',
-    prefilter: [MISSING_LAYER_LITERAL, INVALID_MANIFEST_LITERAL],
-    levels: ['ERROR', 'WARN'], // the missing layers are ERRORs, the 400 a WARN
+    category: 'docker',
+    reads: [
+      // The missing layers are ERRORs, the 400 a WARN; both loggers exist in the datastore and orient packages.
+      { levels: ['ERROR'], loggers: ['V2ManifestUtilImpl'], literals: [{ text: MISSING_LAYER_LITERAL, at: 'start' }] },
+      { levels: ['WARN'], loggers: ['V2Handlers'], literals: [INVALID_MANIFEST_LITERAL] },
+    ],
     windowMs,
+    distinctLimit: Math.max(1, options.maxLayers ?? 1024),
+    enrich: dockerRequestEvidence,
 
     match(event) {
+      if (event.kind !== 'nexus') return undefined;
       if (event.message.startsWith(MISSING_LAYER_LITERAL)) {
         const parsed = parseMissingLayer(event.message);
         return parsed === undefined ? undefined : { kind: 'missing-layer', ...parsed };
       }
-      if (!event.message.includes(INVALID_MANIFEST_LITERAL)) return undefined;
       const error = parseV2Error(event.message);
-      if (error === undefined || error.method !== 'PUT' || error.status !== 400) return undefined;
+      if (error === undefined || error.method !== 'PUT' || error.status !== 400 || !error.error.includes(INVALID_MANIFEST_LITERAL)) return undefined;
       const path = parseManifestPath(error.path);
       if (path === undefined) return undefined;
       return { kind: 'manifest-rejected', request: error, repository: path.repository, image: path.image, reference: path.reference };
     },
 
-    keyOf(_signal, event) {
-      return event.node === null ? event.thread : `${event.node}\u0000${event.thread}`;
+    key(_signal, event) {
+      const node = event.kind === 'nexus' ? event.node : null;
+      const thread = 'thread' in event ? (event.thread ?? '') : '';
+      return node === null ? thread : `${node}\u0000${thread}`;
     },
 
     open(signal, event) {
-      const fromBurst = signal.kind === 'missing-layer';
       return {
-        node: event.node,
-        thread: event.thread,
-        user: event.user,
+        user: userOf(event),
+        thread: 'thread' in event ? event.thread : null,
         repository: signal.repository,
         image: signal.image,
-        tag: fromBurst ? signal.tag : signal.reference,
-        layers: [],
-        layersOmitted: 0,
+        tag: signal.kind === 'missing-layer' ? signal.tag : signal.reference,
         request: null,
         requestReference: null,
-        evidence: [],
-        evidenceOmitted: 0,
+        client: null,
+        layerChecks: [],
       };
     },
 
-    continues(group, signal) {
-      if (group.request !== null) return false;
+    continues(state, signal) {
+      if (state.request !== null) return false;
       if (signal.kind === 'missing-layer') {
-        return signal.image === group.image && signal.tag === group.tag && signal.repository === group.repository;
+        return signal.image === state.image && signal.tag === state.tag && signal.repository === state.repository;
       }
-      return signal.image === group.image && (signal.reference === group.tag || group.tag === DIGEST_PUSH_TAG);
+      return signal.image === state.image && (signal.reference === state.tag || state.tag === DIGEST_PUSH_TAG);
     },
 
-    add(group, signal, event) {
-      if (signal.kind === 'missing-layer') {
-        if (!group.layers.includes(signal.digest)) {
-          if (group.layers.length < maxLayers) {
-            group.layers.push(signal.digest);
-          } else {
-            group.layersOmitted++;
-          }
-        }
-        addEvidence(group, event, false);
-        return false;
-      }
-      group.request = signal.request;
-      group.requestReference = signal.reference;
-      if (group.user === null) group.user = event.user;
-      addEvidence(group, event, true);
+    distinct(signal) {
+      return signal.kind === 'missing-layer' ? { layer: signal.digest } : undefined;
+    },
+
+    add(state, signal, event) {
+      if (signal.kind === 'missing-layer') return false;
+      state.request = signal.request;
+      state.requestReference = signal.reference;
+      if (state.user === null) state.user = userOf(event);
       return true;
     },
 
-    toIncident(group, reason, span) {
-      return buildIncident(group, reason, span, windowMs);
+    describe(state, group) {
+      return describePush(state, group, windowMs);
     },
   };
 }
 
-function buildIncident(group: PushGroup, reason: CloseReason | null, span: GroupSpan, windowMs: number): DockerPushIncident {
-  const reference = group.tag === DIGEST_PUSH_TAG ? group.requestReference : group.tag;
-  const imageRef = formatImageRef(group.image, reference);
-  const names = { imageRef, repository: group.repository };
-  const allEvidence = group.evidence.map((_line, index) => index);
-  const layerCount = group.layers.length + group.layersOmitted;
-  const rejected = group.request === null ? '' : ` (${group.request.status} Invalid Manifest)`;
-  const by = group.user === null ? '' : ` by ${group.user}`;
-  const into = group.repository === null ? '' : ` to ${group.repository}`;
-  const within = group.repository === null ? '' : ` in ${group.repository}`;
+function userOf(event: AnyEvent): string | null {
+  return 'user' in event ? event.user : null;
+}
+
+function describePush(state: Readonly<PushState>, group: GroupView, windowMs: number): Finding {
+  const layers = group.distinct.layer ?? { values: [], total: 0 };
+  const layerCount = layers.total;
+  const reference = state.tag === DIGEST_PUSH_TAG ? state.requestReference : state.tag;
+  const imageRef = formatImageRef(state.image, reference);
+  const names = { imageRef, repository: state.repository };
+  const rejected = state.request === null ? '' : ` (${state.request.status} Invalid Manifest)`;
+  const by = state.user === null ? '' : ` by ${state.user}`;
+  const into = state.repository === null ? '' : ` to ${state.repository}`;
+  const within = state.repository === null ? '' : ` in ${state.repository}`;
 
   let summary: string;
   let diagnosis;
   if (layerCount === 0) {
     summary = `Docker push of ${imageRef}${into}${by} was rejected${rejected} without a missing layer in the log.`;
-    diagnosis = rejectedManifestDiagnosis(names, allEvidence);
-  } else if (group.request !== null) {
-    summary =
-      `Docker push of ${imageRef}${into}${by} was rejected${rejected}: the manifest refers to ` +
-      `${plural(layerCount, 'layer')} the repository does not have.`;
-    diagnosis = missingLayersDiagnosis(names, layerCount, true, allEvidence);
-  } else if (reason === null) {
+    diagnosis = rejectedManifestDiagnosis(names);
+  } else if (state.request !== null) {
+    summary = `Docker push of ${imageRef}${into}${by} was rejected${rejected}: the manifest refers to ${plural(layerCount, 'layer')} the repository does not have.`;
+    diagnosis = missingLayersDiagnosis(names, layerCount, true);
+  } else if (group.reason === null) {
     summary = `The manifest of ${imageRef}${within} pushed${by} refers to ${plural(layerCount, 'missing layer')} so far (push in progress).`;
-    diagnosis = missingLayersDiagnosis(names, layerCount, false, allEvidence);
+    diagnosis = missingLayersDiagnosis(names, layerCount, false);
   } else {
-    summary =
-      `The manifest of ${imageRef}${within} pushed${by} refers to ${plural(layerCount, 'missing layer')}; ` +
-      `no rejection was logged ${unansweredBecause(reason, windowMs)}.`;
-    diagnosis = missingLayersDiagnosis(names, layerCount, false, allEvidence);
+    summary = `The manifest of ${imageRef}${within} pushed${by} refers to ${plural(layerCount, 'missing layer')}; no rejection was logged ${unansweredBecause(group.reason, windowMs)}.`;
+    diagnosis = missingLayersDiagnosis(names, layerCount, false);
   }
+  if (state.layerChecks.length > 0) {
+    // The checks were put before the push's own lines, the PUT from request.log after them.
+    const { before, own, after } = group.evidence;
+    const proof = [...Array.from({ length: before }, (_v, i) => i), ...Array.from({ length: after }, (_v, i) => before + own + i)];
+    diagnosis = { ...layerCheckDiagnosis({ repository: state.repository, image: imageRef, missing: layerCount, rejected: state.request !== null }, state.layerChecks), evidence: proof };
+  }
+  const facts: Record<string, string | number | string[]> = {};
+  if (state.repository !== null) facts.repository = state.repository;
+  facts.image = imageRef;
+  if (state.request !== null) facts.request = `${state.request.method} ${state.request.path} -> ${state.request.status}`;
+  if (layerCount > 0) facts[`missing layers (${layerCount})`] = layers.values.map(shortDigest);
+  if (state.layerChecks.length > 0) {
+    const by = [...new Set(state.layerChecks.map((c) => c.repository ?? 'a connector port'))].join(', ');
+    facts.checked = `${state.layerChecks.length} layer check(s) answered 200 by ${by} (request.log)`;
+  }
+  if (state.client !== null) facts.client = `${state.client.ip}${state.client.user === null ? '' : ` as ${state.client.user}`}${state.client.userAgent === null ? '' : `, ${state.client.userAgent}`}`;
 
-  const firstSeen = toIsoUtc(span.firstTime);
   return {
-    schemaVersion: INCIDENT_SCHEMA_VERSION,
-    id: stableHash([DOCKER_MANIFEST_MISSING_LAYERS, group.node, group.thread, span.firstTime, group.image, group.tag]),
-    fingerprint: stableHash([DOCKER_MANIFEST_MISSING_LAYERS, group.repository, group.image, reference, ...group.layers.slice().sort()]),
-    rule: DOCKER_MANIFEST_MISSING_LAYERS,
-    severity: 'error',
-    // Set by the engine, which knows the group's history:
-    lifecycle: 'closed',
-    revision: 0,
-    occurrences: 1,
+    subject: { type: 'image', name: state.repository === null ? imageRef : `${state.repository}/${imageRef}` },
+    fingerprint: [state.repository, state.image, reference, ...layers.values.slice().sort()],
     summary,
-    firstSeen,
-    lastSeen: toIsoUtc(span.lastTime),
-    closeReason: reason,
-    node: group.node,
-    thread: group.thread,
-    user: group.user,
-    repository: group.repository,
-    image: group.image,
-    reference,
-    missingLayers: group.layers.slice(), // a snapshot: the group may still grow
-    missingLayersOmitted: group.layersOmitted,
-    request: group.request,
-    client: null,
-    layerChecks: [],
-    evidence: group.evidence.slice(),
-    evidenceOmitted: group.evidenceOmitted,
     diagnosis,
+    facts,
+    user: state.user,
+    fields: {
+      repository: state.repository,
+      image: state.image,
+      reference,
+      missingLayers: layers.values.slice(),
+      missingLayersOmitted: Math.max(0, layerCount - layers.values.length),
+      request: state.request,
+      client: state.client,
+      layerChecks: state.layerChecks.slice(),
+    },
   };
+}
+
+/** `sha256:6414378b6477`: enough to recognise a layer, short enough for one line of several. */
+function shortDigest(digest: string): string {
+  const colon = digest.indexOf(':');
+  return colon === -1 ? digest.slice(0, 12) : digest.slice(0, colon + 13);
 }
 
 function plural(count: number, noun: string): string {
@@ -273,6 +256,8 @@ function unansweredBecause(reason: CloseReason, windowMs: number): string {
       return 'before too many open pushes forced it out';
     case 'shutdown':
       return 'before shutdown';
+    case 'aborted':
+      return 'before the stream was torn down';
     case 'end-of-input':
     case 'matched':
       return 'before the input ended';

@@ -2,10 +2,10 @@
  * What a failed Docker push means and how to fix it, from the failure stories this project
  * was built for (docs/rules/docker-manifest-missing-layers.md has the long form).
  */
-import type { Diagnosis, Reference } from '../../incidents/incident';
-import type { DockerPushIncident, LayerCheck } from './docker-manifest-missing-layers';
+import type { FindingDiagnosis, Reference } from '../rule';
+import type { LayerCheck } from './docker-manifest-missing-layers';
 
-const RULE_PAGE: Reference = { title: 'docs/rules/docker-manifest-missing-layers.md', url: null };
+
 const REGISTRY_ERRORS: Reference = {
   title: 'Docker Registry HTTP API v2: errors (BLOB_UNKNOWN, MANIFEST_BLOB_UNKNOWN, MANIFEST_INVALID)',
   url: 'https://docs.docker.com/registry/spec/api/#errors',
@@ -18,7 +18,7 @@ export interface PushNames {
 }
 
 /** Layers missing from the hosted repository: the layer checks were answered elsewhere. */
-export function missingLayersDiagnosis(names: PushNames, layerCount: number, rejectionSeen: boolean, evidence: number[] = []): Diagnosis {
+export function missingLayersDiagnosis(names: PushNames, layerCount: number, rejectionSeen: boolean): FindingDiagnosis {
   const repository = names.repository === null ? 'the hosted repository' : `the hosted repository '${names.repository}'`;
   const layers = layerCount === 1 ? '1 layer' : `${layerCount} layers`;
   const outcome = rejectionSeen
@@ -26,7 +26,6 @@ export function missingLayersDiagnosis(names: PushNames, layerCount: number, rej
     : 'Nexus logged that';
   return {
     cause: 'layer-check-answered-by-other-repository',
-    evidence,
     explanation:
       `${outcome} ${repository} does not hold ${layers} that the manifest of ${names.imageRef} lists. ` +
       'A Docker client uploads only the layers the registry says it lacks: it sends HEAD /v2/<image>/blobs/<digest> ' +
@@ -53,17 +52,15 @@ export function missingLayersDiagnosis(names: PushNames, layerCount: number, rej
         url: null,
       },
       REGISTRY_ERRORS,
-      RULE_PAGE,
     ],
   };
 }
 
 /** 400 Invalid Manifest with no missing layer logged: typically a manifest list problem. */
-export function rejectedManifestDiagnosis(names: PushNames, evidence: number[] = []): Diagnosis {
+export function rejectedManifestDiagnosis(names: PushNames): FindingDiagnosis {
   const ref = names.imageRef;
   return {
     cause: 'manifest-list-refers-to-missing-content',
-    evidence,
     explanation:
       `Nexus rejected the manifest of ${ref} as invalid without logging a missing layer. For a manifest list ` +
       '(docker manifest push, multi-architecture images) this usually means the list refers to per-architecture ' +
@@ -88,9 +85,18 @@ export function rejectedManifestDiagnosis(names: PushNames, evidence: number[] =
       },
       { title: 'docker/cli issue 3350: allow to create manifests of local images', url: 'https://github.com/docker/cli/issues/3350' },
       REGISTRY_ERRORS,
-      RULE_PAGE,
     ],
   };
+}
+
+/** What a layer-check diagnosis needs of the push. */
+export interface CheckedPush {
+  repository: string | null;
+  image: string;
+  /** Missing layers in all. */
+  missing: number;
+  /** The 400 was logged. */
+  rejected: boolean;
 }
 
 /**
@@ -98,19 +104,18 @@ export function rejectedManifestDiagnosis(names: PushNames, evidence: number[] =
  * another repository than the one pushed to: the routing split, proven. Answered by the same
  * repository: it said it had the layers, then could not find them (blob store trouble).
  */
-export function layerCheckDiagnosis(incident: DockerPushIncident, checks: readonly LayerCheck[], evidence: number[]): Diagnosis {
-  const target = incident.repository;
+export function layerCheckDiagnosis(push: CheckedPush, checks: readonly LayerCheck[]): FindingDiagnosis {
+  const target = push.repository;
   const elsewhere = checks.filter((check) => check.repository !== target);
   const layers = new Set(checks.map((check) => check.digest)).size;
-  const missing = incident.missingLayers.length;
+  const missing = push.missing;
   const example = (elsewhere[0] ?? checks[0]) as LayerCheck;
   const answeredBy = [...new Set(elsewhere.map((check) => (check.repository === null ? 'a connector port (/v2/...)' : `'${check.repository}'`)))];
-  const imageRef = incident.image ?? 'the image';
+  const imageRef = push.image;
   if (elsewhere.length > 0) {
-    const base = missingLayersDiagnosis({ imageRef, repository: target }, missing, incident.request !== null);
+    const base = missingLayersDiagnosis({ imageRef, repository: target }, missing, push.rejected);
     return {
       ...base,
-      evidence,
       confidence: 'high',
       explanation:
         `request.log shows the client's layer checks for ${layers} of the ${missing} missing layer(s) answered 200 by ` +
@@ -135,12 +140,11 @@ export function layerCheckDiagnosis(incident: DockerPushIncident, checks: readon
       'find them when the manifest arrived. The blob was referenced but not usable by this repository: a blob store shared with a ' +
       'proxy repository, a blob deleted between the check and the push (cleanup or compact task), or blob store metadata out of step.',
     confidence: 'medium',
-    evidence,
     remediation: [
       'Give the proxy and the hosted Docker repositories separate blob stores.',
       'Check for cleanup, compact or "Docker - Delete unused manifests and images" tasks that ran between the checks and the push.',
       `Push ${imageRef} again; if it fails the same way, run the blob store's "Repair - Reconcile component database from blob store" task.`,
     ],
-    references: missingLayersDiagnosis({ imageRef, repository: target }, missing, true).references,
+    references: missingLayersDiagnosis({ imageRef, repository: target }, missing, true).references ?? [],
   };
 }

@@ -1,42 +1,50 @@
-/** The built-in rule catalogue. Adding a rule: one file here, one page in docs/rules/. */
-import { declarativeRule, type DeclarativeRuleSpec } from '../declarative';
+/**
+ * The built-in rule catalogue, every rule on by default. Adding a rule: one module here, one
+ * page in docs/rules/, tests, and one line in REGISTRY (docs/rules/writing-a-rule.md).
+ */
 import type { AnyRule } from '../rule';
 import { blobstoreMissingBlob } from './blobstore-missing-blob';
-import { dockerGcTaskFailed } from './docker-gc-task-failed';
-import { dockerManifestMissingLayersRule } from './docker-manifest-missing-layers';
+import { dockerManifestMissingLayers } from './docker-manifest-missing-layers';
 import { dockerManifestNpeProvenance } from './docker-manifest-npe-provenance';
-import { proxyConditionalGetIgnoredRule } from './proxy-conditional-get-ignored';
+import { proxyAutoBlocked } from './proxy-auto-blocked';
+import { proxyConditionalGetIgnored } from './proxy-conditional-get-ignored';
 import { proxyRemoteUnavailable } from './proxy-remote-unavailable';
 
-/** Built-in rules written as data, in the same form users write theirs (docs/rules/custom-rules.md). */
-export const BUILTIN_SPECS: readonly DeclarativeRuleSpec[] = [dockerManifestNpeProvenance, dockerGcTaskFailed, blobstoreMissingBlob];
-
-/**
- * Built-in rules that are off unless asked for (`--rule <id>`): what they read is common enough
- * in some logs (proxy failures by the thousand, HTTP debug headers) that they would slow every
- * analysis down; docs/performance.md has the figures.
- */
-export const OPTIONAL_RULES: Readonly<Record<string, () => AnyRule>> = {
-  'proxy-remote-unavailable': () => declarativeRule(proxyRemoteUnavailable),
-  'proxy-conditional-get-ignored': () => proxyConditionalGetIgnoredRule(),
-};
-
 export interface BuiltinRuleOptions {
-  /** Correlation window in log time for rules that pair events. */
+  /** Correlation window in log time for rules that pair the lines of one request (the Docker push). */
   windowMs?: number;
-  /** Optional built-in rules to add, by id (see OPTIONAL_RULES). */
-  optional?: readonly string[];
+  /** Rules to leave out, by id. An unknown id is an error (a typo would silently do nothing). */
+  disabled?: readonly string[];
 }
 
+type RuleFactory = (options: BuiltinRuleOptions) => AnyRule;
+
+/** One line per rule, in the order `--list-rules` shows them. */
+const REGISTRY: readonly RuleFactory[] = [
+  (o) => dockerManifestMissingLayers(o.windowMs === undefined ? {} : { windowMs: o.windowMs }),
+  () => dockerManifestNpeProvenance,
+  () => blobstoreMissingBlob,
+  () => proxyRemoteUnavailable,
+  () => proxyAutoBlocked,
+  () => proxyConditionalGetIgnored,
+];
+
+/** Every built-in rule, as configured. */
+export function allBuiltinRules(options: Omit<BuiltinRuleOptions, 'disabled'> = {}): AnyRule[] {
+  return REGISTRY.map((make) => make(options));
+}
+
+/** The ids of the built-in rules. */
+export function builtinRuleIds(): string[] {
+  return allBuiltinRules().map((rule) => rule.id);
+}
+
+/** The built-in catalogue less the disabled rules. */
 export function builtinRules(options: BuiltinRuleOptions = {}): AnyRule[] {
-  const optional = (options.optional ?? []).map((id) => {
-    const make = OPTIONAL_RULES[id];
-    if (make === undefined) throw new RangeError(`no optional built-in rule '${id}' (there are: ${Object.keys(OPTIONAL_RULES).join(', ')})`);
-    return make();
-  });
-  return [
-    dockerManifestMissingLayersRule(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
-    ...BUILTIN_SPECS.map((spec) => declarativeRule(spec)),
-    ...optional,
-  ];
+  const all = allBuiltinRules(options);
+  const disabled = options.disabled ?? [];
+  for (const id of disabled) {
+    if (!all.some((rule) => rule.id === id)) throw new RangeError(`no built-in rule '${id}' (there are: ${all.map((rule) => rule.id).join(', ')})`);
+  }
+  return all.filter((rule) => !disabled.includes(rule.id));
 }

@@ -3,8 +3,8 @@
  * conditional GET (`If-Modified-Since` / `If-None-Match`) and the remote answers `200` with the
  * whole blob instead of `304 Not Modified`, so unchanged, immutable layers are downloaded again.
  *
- * Read from Apache HttpClient's header log (org.apache.http.headers at DEBUG), one line per
- * header, per connection:
+ * From Apache HttpClient's header log (org.apache.http.headers at DEBUG), one line per header,
+ * per connection:
  *
  *   http-outgoing-5 >> GET /v2/library/nginx/blobs/sha256:... HTTP/1.1
  *   http-outgoing-5 >> Host: nexus-a.example.com:14440
@@ -12,238 +12,178 @@
  *   http-outgoing-5 << HTTP/1.1 200 OK
  *   http-outgoing-5 << Content-Length: 52428800
  *
- * Each exchange is a group keyed by node, thread and connection; one answered 200 to a
- * conditional request for a blob is an incident, with the remote, the digest and the bytes.
+ * or from outbound-request.log (3.59+): the same blob URL downloaded in full (200) more than
+ * once. One incident per node (header log) or remote (outbound log) while it goes on.
  */
-import { toIsoUtc } from '../../events/timestamp';
-import { INCIDENT_SCHEMA_VERSION, type CloseReason, type Evidence, type Incident } from '../../incidents/incident';
-import { stableHash } from '../../incidents/stable-hash';
-import type { CorrelationRule, GroupSpan } from '../rule';
+import type { AnyEvent } from '../../events/log-event';
+import type { Rule } from '../rule';
+import { listOf, plural } from './wording';
 
 export const PROXY_CONDITIONAL_GET_IGNORED = 'proxy-conditional-get-ignored';
 
-export interface ConditionalGetIncident extends Incident {
-  rule: typeof PROXY_CONDITIONAL_GET_IGNORED;
-  /** The `Host` the request went to. */
-  remote: string | null;
-  path: string;
-  digest: string | null;
-  /** The conditional header sent, e.g. `If-Modified-Since: Wed, 10 May 2017 09:00:00 GMT`. */
-  conditional: string;
-  status: number;
-  /** Content-Length of the 200: the bytes downloaded again; null when not logged. */
-  bytes: number | null;
-}
+const CONNECTION = 'http-outgoing-';
+const BLOBS = '/blobs/sha256:';
+/** Exchanges in flight remembered per node. */
+const MAX_EXCHANGES = 256;
 
 type Signal =
-  | { kind: 'request'; connection: string; method: string; path: string }
-  | { kind: 'host'; connection: string; host: string }
-  | { kind: 'conditional'; connection: string; header: string }
-  | { kind: 'status'; connection: string; status: number }
-  | { kind: 'length'; connection: string; bytes: number };
+  | { kind: 'header'; connection: string; direction: '>>' | '<<'; line: string }
+  | { kind: 'download'; host: string; url: string; bytes: number | null };
 
 interface Exchange {
-  node: string | null;
-  thread: string;
-  user: string | null;
-  method: string | null;
   path: string | null;
   host: string | null;
   conditional: string | null;
   status: number | null;
-  bytes: number | null;
-  evidence: Evidence[];
 }
 
-const LINE = /^(http-outgoing-\d+) (>>|<<) (.*)$/;
-const REQUEST = /^(GET|HEAD) (\S+) HTTP\/[\d.]+$/;
-const HEADER = /^([\w-]+): (.*)$/;
-const STATUS = /^HTTP\/[\d.]+ (\d{3})\b/;
-const DIGEST = /\/blobs\/(sha256:[0-9a-f]{64})/;
+interface State {
+  source: 'headers' | 'outbound';
+  exchanges: Record<string, Exchange>;
+  /** Wasted downloads by remote host. */
+  wasted: Record<string, { count: number; bytes: number; digests: string[] }>;
+  conditional: string | null;
+  host: string | null;
+  /** outbound: bytes of all the downloads, and of the first of each URL is not known: counted at describe. */
+  bytes: number;
+}
 
-export function proxyConditionalGetIgnoredRule(): CorrelationRule<Signal, Exchange> {
-  return {
-    id: PROXY_CONDITIONAL_GET_IGNORED,
-    title: 'Conditional GET of a cached layer answered 200: unchanged layers downloaded again',
-    severity: 'warning',
-    // One literal searched per chunk, not gated on DEBUG: DEBUG lines can be a quarter of a log,
-    // and a per-line search of six literals there cost 5 s per GB (docs/performance.md).
+function digestOf(path: string): string | null {
+  const at = path.indexOf(BLOBS);
+  return at === -1 ? null : path.slice(at + 7, at + 7 + 71);
+}
+
+function wasteOf(state: State, exchange: Exchange, bytes: number | null): void {
+  if (exchange.conditional === null || exchange.status !== 200 || exchange.path === null) return;
+  const digest = digestOf(exchange.path);
+  if (digest === null) return;
+  const host = exchange.host ?? 'the remote';
+  const entry = state.wasted[host] ?? { count: 0, bytes: 0, digests: [] };
+  entry.count++;
+  entry.bytes += bytes ?? 0;
+  if (entry.digests.length < 10 && !entry.digests.includes(digest)) entry.digests.push(digest);
+  state.wasted[host] = entry;
+  state.conditional ??= exchange.conditional;
+}
+
+export const proxyConditionalGetIgnored: Rule<Signal, State> = {
+  id: PROXY_CONDITIONAL_GET_IGNORED,
+  title: 'Conditional GET of a cached layer answered 200: unchanged layers downloaded again',
+  severity: 'warning',
+  category: 'proxy',
+  reads: [
     // Header lines exist only while org.apache.http.headers logs at DEBUG.
-    prefilter: ['http-outgoing-'],
-    windowMs: 5_000,
+    { levels: ['DEBUG'], loggers: ['org.apache.http.headers'], literals: [{ text: CONNECTION, at: 'start' }] },
+    { input: 'outbound', statuses: [[200, 200]], literals: [BLOBS] },
+  ],
+  windowMs: 60 * 60_000,
+  distinctLimit: 10,
 
-    match(event) {
-      const line = LINE.exec(event.message);
-      if (line === null) return undefined;
-      const [, connection, direction, rest] = line as unknown as [string, string, string, string];
-      if (direction === '>>') {
-        const request = REQUEST.exec(rest);
-        if (request !== null) return { kind: 'request', connection, method: request[1] as string, path: request[2] as string };
-        const header = HEADER.exec(rest);
-        if (header === null) return undefined;
-        const name = (header[1] as string).toLowerCase();
-        if (name === 'host') return { kind: 'host', connection, host: header[2] as string };
-        if (name === 'if-modified-since' || name === 'if-none-match') return { kind: 'conditional', connection, header: rest };
-        return undefined;
+  match(event: AnyEvent) {
+    if (event.kind === 'outbound') {
+      if (event.method !== 'GET') return undefined;
+      let host = 'the remote';
+      try {
+        host = new URL(event.url).host;
+      } catch {
+        // a relative or odd URL: keep the default
       }
-      const status = STATUS.exec(rest);
-      if (status !== null) return { kind: 'status', connection, status: Number(status[1]) };
-      const header = HEADER.exec(rest);
-      if (header !== null && (header[1] as string).toLowerCase() === 'content-length') return { kind: 'length', connection, bytes: Number(header[2]) };
-      return undefined;
-    },
+      return { kind: 'download', host, url: event.url, bytes: event.bytes };
+    }
+    if (event.kind !== 'nexus' || !event.message.startsWith(CONNECTION)) return undefined;
+    const space = event.message.indexOf(' ');
+    const direction = event.message.slice(space + 1, space + 3);
+    if (space === -1 || (direction !== '>>' && direction !== '<<')) return undefined;
+    return { kind: 'header', connection: event.message.slice(0, space), direction, line: event.message.slice(space + 4) };
+  },
 
-    keyOf(signal, event) {
-      return `${event.node ?? ''}\u0000${event.thread}\u0000${signal.connection}`;
-    },
+  key(signal, event) {
+    if (signal.kind === 'download') return `outbound\u0000${signal.host}`;
+    return event.kind === 'nexus' ? (event.node ?? '') : '';
+  },
 
-    open(_signal, event) {
-      return { node: event.node, thread: event.thread, user: event.user, method: null, path: null, host: null, conditional: null, status: null, bytes: null, evidence: [] };
-    },
+  open(signal) {
+    return { source: signal.kind === 'download' ? 'outbound' : 'headers', exchanges: {}, wasted: {}, conditional: null, host: signal.kind === 'download' ? signal.host : null, bytes: 0 };
+  },
 
-    // A connection is reused: its next request starts a new exchange.
-    continues: (exchange, signal) => !(signal.kind === 'request' && exchange.method !== null),
+  distinct(signal) {
+    return signal.kind === 'download' ? { url: signal.url } : undefined;
+  },
 
-    add(exchange, signal, event) {
-      if (exchange.evidence.length < 16) exchange.evidence.push({ source: event.source, line: event.line, offset: event.offset, text: event.text });
-      switch (signal.kind) {
-        case 'request':
-          exchange.method = signal.method;
-          exchange.path = signal.path;
-          return false;
-        case 'host':
-          exchange.host = signal.host;
-          return false;
-        case 'conditional':
-          exchange.conditional = signal.header;
-          return false;
-        case 'status':
-          exchange.status = signal.status;
-          return signal.status !== 200; // a 304 (or an error) needs nothing more
-        case 'length':
-          exchange.bytes = signal.bytes;
-          return exchange.status !== null;
+  add(state, signal) {
+    if (signal.kind === 'download') {
+      state.bytes += signal.bytes ?? 0;
+      return;
+    }
+    const { connection, direction, line } = signal;
+    if (direction === '>>') {
+      if (line.startsWith('GET ') || line.startsWith('HEAD ')) {
+        // A connection is reused: its next request starts a new exchange.
+        const path = line.slice(line.indexOf(' ') + 1, line.lastIndexOf(' HTTP/') === -1 ? line.length : line.lastIndexOf(' HTTP/'));
+        if (!(connection in state.exchanges) && Object.keys(state.exchanges).length >= MAX_EXCHANGES) delete state.exchanges[Object.keys(state.exchanges)[0] as string];
+        state.exchanges[connection] = { path, host: null, conditional: null, status: null };
+        return;
       }
-    },
+      const exchange = state.exchanges[connection];
+      if (exchange === undefined) return;
+      const lower = line.slice(0, 20).toLowerCase();
+      if (lower.startsWith('host:')) exchange.host = line.slice(5).trim();
+      else if (lower.startsWith('if-modified-since:') || lower.startsWith('if-none-match:')) exchange.conditional = line;
+      return;
+    }
+    const exchange = state.exchanges[connection];
+    if (exchange === undefined) return;
+    if (line.startsWith('HTTP/')) {
+      exchange.status = Number(line.slice(line.indexOf(' ') + 1, line.indexOf(' ') + 4));
+      if (exchange.status !== 200) delete state.exchanges[connection]; // a 304 (or an error) needs nothing more
+    } else if (line.toLowerCase().startsWith('content-length:')) {
+      wasteOf(state, exchange, Number(line.slice(15).trim()));
+      delete state.exchanges[connection];
+    }
+  },
 
-    toIncident(exchange, reason, span) {
-      const wasted = exchange.conditional !== null && exchange.status === 200 && exchange.path !== null && DIGEST.test(exchange.path);
-      return wasted ? buildIncident(exchange, reason, span) : null;
-    },
-  };
-}
+  describe(state, group) {
+    if (state.source === 'outbound') {
+      const urls = group.distinct.url ?? { values: [], total: 0 };
+      const again = group.count - urls.total;
+      if (again <= 0 || urls.capped === true) return null;
+      const host = state.host ?? 'the remote';
+      return {
+        subject: { type: 'remote', name: host },
+        fingerprint: [host],
+        summary: `${host} sent ${plural(again, 'layer')} in full again that Nexus had already downloaded (${plural(urls.total, 'blob URL')} fetched ${group.count} times).`,
+        facts: { remote: host, 'downloads again': again, 'blob URLs': urls.total },
+        diagnosis: diagnosis(host, 'fetched it again'),
+      };
+    }
+    const hosts = Object.entries(state.wasted);
+    if (hosts.length === 0) return null;
+    hosts.sort((a, b) => b[1].count - a[1].count);
+    const [host, waste] = hosts[0] as [string, { count: number; bytes: number; digests: string[] }];
+    const total = hosts.reduce((sum, [, w]) => sum + w.count, 0);
+    const bytes = hosts.reduce((sum, [, w]) => sum + w.bytes, 0);
+    return {
+      subject: { type: 'remote', name: host },
+      fingerprint: hosts.map(([h]) => h).sort(),
+      summary: `${host} answered ${plural(total, 'conditional GET')} of cached layers with 200: ${bytes > 0 ? `${bytes.toLocaleString('en')} bytes` : 'whole layers'} downloaded again instead of 304 Not Modified.`,
+      facts: { remote: host, 'layers downloaded again': total, bytes, layers: waste.digests.map((d) => d.slice(0, 19)), ...(hosts.length > 1 ? { 'other remotes': listOf(hosts.slice(1).map(([h]) => h)) } : {}) },
+      diagnosis: diagnosis(host, `sent it again after ${state.conditional ?? 'a conditional GET'}`),
+    };
+  },
+};
 
-/** One full download of a blob URL, from outbound-request.log. */
-export interface BlobDownload {
-  time: number;
-  bytes: number | null;
-  thread: string | null;
-  evidence: Evidence;
-}
-
-/**
- * The same immutable blob URL downloaded in full (200) more than once, seen in
- * outbound-request.log: the layer was fetched again although it cannot have changed.
- */
-export function redownloadIncident(url: string, downloads: readonly BlobDownload[]): ConditionalGetIncident {
-  let remote: string | null = null;
-  let path = url;
-  try {
-    const parsed = new URL(url);
-    remote = parsed.host;
-    path = parsed.pathname;
-  } catch {
-    // a relative or odd URL: keep it whole
-  }
-  const digest = DIGEST.exec(path)?.[1] ?? null;
-  const again = downloads.slice(1);
-  const known = again.filter((d) => d.bytes !== null);
-  const bytes = known.length === 0 ? null : known.reduce((sum, d) => sum + (d.bytes as number), 0);
-  const first = downloads[0] as BlobDownload;
-  const last = downloads[downloads.length - 1] as BlobDownload;
-  const size = bytes === null ? 'the whole blob each time' : `${bytes} bytes`;
-  return {
-    schemaVersion: INCIDENT_SCHEMA_VERSION,
-    id: stableHash([PROXY_CONDITIONAL_GET_IGNORED, 'outbound', url, first.time]),
-    fingerprint: stableHash([PROXY_CONDITIONAL_GET_IGNORED, remote, digest]),
-    rule: PROXY_CONDITIONAL_GET_IGNORED,
-    severity: 'warning',
-    lifecycle: 'closed',
-    revision: downloads.length,
-    occurrences: 1,
-    summary: `${remote ?? 'A remote'} sent layer ${digest ?? path} in full ${downloads.length} times: ${size} downloaded again.`,
-    firstSeen: toIsoUtc(first.time),
-    lastSeen: toIsoUtc(last.time),
-    closeReason: 'end-of-input',
-    node: null,
-    thread: first.thread,
-    user: null,
-    remote,
-    path,
-    digest,
-    conditional: 'not logged (outbound-request.log)',
-    status: 200,
-    bytes,
-    evidence: downloads.slice(0, 32).map((d) => d.evidence),
-    evidenceOmitted: Math.max(0, downloads.length - 32),
-    diagnosis: {
-      ...conditionalGetDiagnosis(remote, 'fetched it again'),
-      evidence: downloads.slice(0, 32).map((_d, index) => index),
-    },
-  };
-}
-
-function conditionalGetDiagnosis(remote: string | null, what: string): Omit<ConditionalGetIncident['diagnosis'], 'evidence'> {
+function diagnosis(remote: string, what: string) {
   return {
     cause: 'conditional-get-answered-200',
     explanation:
-      `The proxy revalidated a cached layer and ${remote ?? 'the remote'} ${what} (200) instead of 304 Not Modified. ` +
+      `The proxy revalidated a cached layer and ${remote} ${what} (200) instead of 304 Not Modified. ` +
       'Layers are immutable by digest, so every revalidation downloads unchanged content again. Known when the remote is ' +
       'another Nexus Repository 3.2.1 to 3.3.1 (NEXUS-13363, fixed in 3.5.0).',
-    confidence: 'medium',
+    confidence: 'medium' as const,
     remediation: [
-      `If ${remote ?? 'the remote'} is a Nexus Repository older than 3.5.0, upgrade it.`,
+      `If ${remote} is a Nexus Repository older than 3.5.0, upgrade it.`,
       "Set the proxy repository's component max age to -1 for Docker layers: content addressed by digest never changes, so it never needs revalidating.",
     ],
-    references: [
-      { title: 'NEXUS-13363: Conditional GET requests for Docker image layers always download the layer when proxying another Nexus', url: null },
-      { title: 'docs/rules/proxy-conditional-get-ignored.md', url: null },
-    ],
-  };
-}
-
-function buildIncident(exchange: Exchange, reason: CloseReason | null, span: GroupSpan): ConditionalGetIncident {
-  const path = exchange.path as string;
-  const digest = DIGEST.exec(path)?.[1] ?? null;
-  const remote = exchange.host;
-  const size = exchange.bytes === null ? 'the whole blob' : `${exchange.bytes} bytes`;
-  return {
-    schemaVersion: INCIDENT_SCHEMA_VERSION,
-    id: stableHash([PROXY_CONDITIONAL_GET_IGNORED, exchange.node, exchange.thread, span.firstTime, path]),
-    fingerprint: stableHash([PROXY_CONDITIONAL_GET_IGNORED, remote, digest]),
-    rule: PROXY_CONDITIONAL_GET_IGNORED,
-    severity: 'warning',
-    lifecycle: 'closed',
-    revision: 0,
-    occurrences: 1,
-    summary: `${remote ?? 'The remote'} answered a conditional GET of layer ${digest ?? path} with 200: ${size} downloaded again instead of 304 Not Modified.`,
-    firstSeen: toIsoUtc(span.firstTime),
-    lastSeen: toIsoUtc(span.lastTime),
-    closeReason: reason,
-    node: exchange.node,
-    thread: exchange.thread,
-    user: exchange.user,
-    remote,
-    path,
-    digest,
-    conditional: exchange.conditional as string,
-    status: 200,
-    bytes: exchange.bytes,
-    evidence: exchange.evidence.slice(),
-    evidenceOmitted: 0,
-    diagnosis: {
-      ...conditionalGetDiagnosis(remote, `sent it again after ${exchange.conditional as string}`),
-      evidence: exchange.evidence.map((_line, index) => index),
-    },
+    references: [{ title: 'NEXUS-13363: Conditional GET requests for Docker image layers always download the layer when proxying another Nexus', url: null }],
   };
 }

@@ -1,42 +1,181 @@
 /**
- * Rule `proxy-remote-unavailable` (optional, `--rule proxy-remote-unavailable`): a proxy
- * repository failing to fetch from its remote (ProxyFacetSupport WARN `Exception {} checking
- * remote for update, proxy repo {} failed to fetch {}[ with status line {}], content not in
- * cache.` or `, returning content from cache.`), or auto-blocked (HttpClientFacetImpl INFO
- * `Repository status for {} changed from {} to AUTO_BLOCKED... - reason {}`), counted per
- * repository while it goes on. Reading INFO lines means its literals are searched in every
- * chunk (INFO is too common to gate): one reason it is optional (docs/performance.md).
+ * Rule `proxy-remote-unavailable`: a proxy repository failing to fetch from its remote, one
+ * incident per repository while it goes on (a broken remote fails every request), classified
+ * by why (TLS trust, DNS, timeout, auth, remote 5xx, an HTTP error from the remote...).
+ *
+ *   <format>ProxyFacet WARN  Exception {exception} checking remote for update, proxy repo {repo} failed to fetch {path}[ with status line {status}], content not in cache.
+ *                                                                                                                      (or `, returning content from cache.`)
+ *   HttpClientFacetImpl INFO Repository status for {repo} changed from {OLD} to UNAVAILABLE - reason {reason} for {url}   (auto-block off)
+ *
+ * Auto-blocked intervals are rule `proxy-auto-blocked`. Parsed with indexOf only: a message can
+ * be megabytes (an HTML error page in the status), and no pattern here may backtrack on it.
  */
-import type { DeclarativeRuleSpec } from '../declarative';
+import type { Rule } from '../rule';
+import { adviceFor, classifyRemoteFailure, failurePhrase, type RemoteFailure } from './remote-failures';
+import { howOften, listOf, plural, trimMarkup } from './wording';
 
-export const proxyRemoteUnavailable: DeclarativeRuleSpec = {
+const CHECKING = ' checking remote for update, proxy repo ';
+const FAILED_TO_FETCH = ' failed to fetch ';
+const STATUS_LINE = ' with status line ';
+const FROM_CACHE = ', returning content from cache';
+const STATUS_FOR = 'Repository status for ';
+
+export interface RemoteFetchFailure {
+  repository: string;
+  failure: RemoteFailure;
+  /** The exception or reason as logged (cut). */
+  detail: string;
+  path: string | null;
+  /** The cached copy was served. */
+  fromCache: boolean;
+  remote: string | null;
+}
+
+/** A ProxyFacetSupport fetch failure, or undefined. */
+export function parseFetchFailure(message: string): RemoteFetchFailure | undefined {
+  const checking = message.indexOf(CHECKING);
+  if (checking === -1) return undefined;
+  const exception = message.startsWith('Exception ') ? message.slice(10, checking) : message.slice(0, checking);
+  const repoStart = checking + CHECKING.length;
+  const repoEnd = message.indexOf(' ', repoStart);
+  if (repoEnd === -1) return undefined;
+  const repository = message.slice(repoStart, repoEnd);
+  let path: string | null = null;
+  if (message.startsWith(FAILED_TO_FETCH, repoEnd)) {
+    const pathStart = repoEnd + FAILED_TO_FETCH.length;
+    let pathEnd = pathStart;
+    while (pathEnd < message.length && message.charCodeAt(pathEnd) !== 0x20 && message.charCodeAt(pathEnd) !== 0x2c) pathEnd++;
+    path = message.slice(pathStart, pathEnd);
+  }
+  const status = message.indexOf(STATUS_LINE, repoEnd);
+  const detail = status === -1 ? exception : `${exception} (${message.slice(status + STATUS_LINE.length, status + STATUS_LINE.length + 120).split(', content')[0] as string})`;
+  return {
+    repository,
+    failure: classifyRemoteFailure(detail),
+    detail: detail.length > 300 ? `${detail.slice(0, 300)}…` : detail,
+    path,
+    fromCache: message.includes(FROM_CACHE, repoEnd),
+    remote: null,
+  };
+}
+
+/** `Repository status for X changed from Y to Z - reason R for URL`: the parts, or undefined. */
+export function parseStatusChange(message: string): { repository: string; from: string; to: string; until: string | null; reason: string; url: string | null } | undefined {
+  if (!message.startsWith(STATUS_FOR)) return undefined;
+  const changed = message.indexOf(' changed from ', STATUS_FOR.length);
+  if (changed === -1) return undefined;
+  const repository = message.slice(STATUS_FOR.length, changed);
+  const to = message.indexOf(' to ', changed + 14);
+  if (to === -1) return undefined;
+  const from = message.slice(changed + 14, to);
+  let stateEnd = to + 4;
+  while (stateEnd < message.length && message.charCodeAt(stateEnd) !== 0x20) stateEnd++;
+  const state = message.slice(to + 4, stateEnd);
+  const untilAt = message.startsWith(' until ', stateEnd) ? stateEnd + 7 : -1;
+  const until = untilAt === -1 ? null : message.slice(untilAt, message.indexOf(' ', untilAt) === -1 ? message.length : message.indexOf(' ', untilAt));
+  const reasonAt = message.indexOf(' reason ', stateEnd);
+  let reason = reasonAt === -1 ? '' : message.slice(reasonAt + 8);
+  let url: string | null = null;
+  const forAt = reason.lastIndexOf(' for ');
+  if (forAt !== -1) {
+    url = trimMarkup(reason.slice(forAt + 5));
+    reason = reason.slice(0, forAt);
+  }
+  reason = trimMarkup(reason);
+  return { repository, from, to: state, until, reason, url };
+}
+
+interface State {
+  repository: string;
+  /** Failures by class, for the cause. */
+  byClass: Partial<Record<RemoteFailure, number>>;
+  lastDetail: string;
+  fromCache: number;
+  remote: string | null;
+}
+
+/** The class most of the failures had. */
+function mainClass(byClass: Partial<Record<RemoteFailure, number>>): RemoteFailure {
+  let best: RemoteFailure = 'io-error';
+  let most = -1;
+  for (const [name, n] of Object.entries(byClass) as Array<[RemoteFailure, number]>) {
+    if (n > most) {
+      best = name;
+      most = n;
+    }
+  }
+  return best;
+}
+
+export const proxyRemoteUnavailable: Rule<RemoteFetchFailure, State> = {
   id: 'proxy-remote-unavailable',
-  title: 'Proxy repository cannot reach its remote',
+  title: 'Proxy repository cannot fetch from its remote',
   severity: 'warning',
-  kind: 'threshold',
-  threshold: 1,
-  windowMs: 5 * 60_000,
-  levels: ['WARN', 'INFO'],
-  prefilter: ['checking remote for update, proxy repo', 'Repository status for'],
-  match: {
-    message:
-      '^(?:Exception (?<exception>.+?) checking remote for update, proxy repo (?<repository>\\S+) failed to fetch (?<path>\\S+?)' +
-      '(?: with status line (?<status>.+?))?, (?<outcome>content not in cache|returning content from cache)' +
-      '|Repository status for (?<blocked>\\S+) changed from \\S+ to (?<to>AUTO_BLOCKED\\S*) - reason (?<reason>.*))',
+  category: 'proxy',
+  reads: [
+    // The WARN comes from each format's proxy facet (MavenProxyFacet, DockerProxyFacetImpl...): any logger.
+    { levels: ['WARN'], literals: [CHECKING.trim()] },
+    { levels: ['INFO'], loggers: ['HttpClientFacetImpl'], literals: [{ text: STATUS_FOR, at: 'start' }] },
+  ],
+  windowMs: 30 * 60_000,
+  distinctLimit: 10,
+
+  match(event) {
+    if (event.kind !== 'nexus') return undefined;
+    if (event.level === 'INFO') {
+      const change = parseStatusChange(event.message);
+      if (change === undefined || change.to !== 'UNAVAILABLE') return undefined;
+      return { repository: change.repository, failure: classifyRemoteFailure(change.reason), detail: change.reason, path: null, fromCache: false, remote: change.url };
+    }
+    return parseFetchFailure(event.message);
   },
-  key: '{repository|blocked}',
-  summary: 'Proxy repository {repository|blocked} cannot reach its remote: {count} failure(s) or block(s); last: {exception|reason}.',
-  diagnosis: {
-    cause: 'proxy-remote-unreachable',
-    explanation:
-      'Proxy repository {repository|blocked} could not fetch from its remote ({exception|reason}); last path: {path}. ' +
-      'Requests for content it does not have cached fail; cached content is served as it is.',
-    confidence: 'medium',
-    remediation: [
-      'Check that Nexus can resolve and reach the remote of {repository|blocked}: DNS, HTTP proxy settings, firewall, TLS certificates, credentials.',
-      "Look at the repository's status: an auto-blocked repository stops asking its remote for a while; unblock it once the remote is back.",
-      'If the remote is another Nexus or a registry with rate limits, check its side (status line: {status}).',
-    ],
-    references: [{ title: 'docs/rules/proxy-remote-unavailable.md', url: null }],
+
+  key(signal) {
+    return signal.repository;
+  },
+
+  open(signal) {
+    return { repository: signal.repository, byClass: {}, lastDetail: signal.detail, fromCache: 0, remote: signal.remote };
+  },
+
+  distinct(signal) {
+    return signal.path === null ? undefined : { path: signal.path };
+  },
+
+  add(state, signal) {
+    state.byClass[signal.failure] = (state.byClass[signal.failure] ?? 0) + 1;
+    state.lastDetail = signal.detail;
+    if (signal.fromCache) state.fromCache++;
+    state.remote ??= signal.remote;
+  },
+
+  describe(state, group) {
+    const failure = mainClass(state.byClass);
+    const advice = adviceFor(failure, `the remote of ${state.repository}${state.remote === null ? '' : ` (${state.remote})`}`);
+    const paths = group.distinct.path ?? { values: [], total: 0 };
+    const served = state.fromCache === 0 ? 'none could be served from the cache' : `${plural(state.fromCache, 'request')} got the cached copy`;
+    const classes = Object.entries(state.byClass).map(([name, n]) => `${failurePhrase(name as RemoteFailure)} ${n}`);
+    return {
+      subject: { type: 'repository', name: state.repository },
+      fingerprint: [state.repository, failure],
+      summary:
+        `Proxy repository ${state.repository} could not fetch from its remote (${failurePhrase(failure)}): ${howOften(group.count, group.firstTime, group.lastTime)}` +
+        `${paths.total > 0 ? `, ${plural(paths.total, 'path')} (${listOf(paths.values, paths.total, 2)})` : ''}; ${served}.`,
+      severity: failure === 'remote-http-error' ? 'warning' : state.fromCache === group.count ? 'info' : 'warning',
+      facts: {
+        repository: state.repository,
+        ...(state.remote === null ? {} : { remote: state.remote }),
+        failure: failurePhrase(failure),
+        'by cause': classes,
+        'last error': state.lastDetail,
+      },
+      diagnosis: {
+        cause: advice.cause,
+        explanation: `${advice.meaning} Requests for content the repository has not cached fail meanwhile. Last error: ${state.lastDetail}.`,
+        confidence: failure === 'io-error' ? 'low' : 'high',
+        remediation: [...advice.remediation, `Look at the repository's status in the UI; if it was auto-blocked (rule proxy-auto-blocked), it unblocks itself once the remote answers.`],
+        ...(advice.references === undefined ? {} : { references: advice.references }),
+      },
+    };
   },
 };

@@ -5,9 +5,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { ExtractedRecord } from '../../analyzer';
+import { buildDispatchPlan } from '../../events/dispatch-plan';
 import { EventExtractor } from '../../events/event-extractor';
-import type { InputError } from '../input-error';
-import { readInput } from '../read-input';
+import type { InputError } from '../../source/input-error';
+import { readInput } from '../../source/read-input';
 import type { ExtractJob, WorkerMessage } from './messages';
 
 /** Records per message: few enough to keep memory flat, many enough to make messages rare. */
@@ -22,7 +23,16 @@ async function extract(job: ExtractJob, post: (message: WorkerMessage) => void):
       batch = [];
     }
   };
-  const extractor = new EventExtractor({ event: push, tick: push }, { ...job.extractor, source: job.input.name });
+  const extractor = new EventExtractor(
+    { event: (event, rules) => push([event, rules]), tick: (time) => push(time) },
+    {
+      source: job.input.name,
+      kind: job.kind,
+      plan: buildDispatchPlan(job.plan.rules),
+      maxLineBytes: job.plan.maxLineBytes,
+      maxContinuationLines: job.plan.maxContinuationLines,
+    },
+  );
   let failure: InputError | null = null;
   try {
     for await (const chunk of readInput(job.input)) extractor.write(chunk);
@@ -31,10 +41,10 @@ async function extract(job: ExtractJob, post: (message: WorkerMessage) => void):
   }
   extractor.end();
   if (batch.length > 0) post({ type: 'records', records: batch });
-  if (failure === null) post({ type: 'done', counters: extractor.counters });
+  if (failure === null) post({ type: 'done', counters: extractor.sourceCounters });
   else {
     const code = (failure.cause as { code?: string } | undefined)?.code;
-    post({ type: 'failed', counters: extractor.counters, code, message: failure.message });
+    post({ type: 'failed', counters: extractor.sourceCounters, code, message: failure.message });
   }
 }
 

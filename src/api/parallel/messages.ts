@@ -1,11 +1,13 @@
 /** What a file-reading worker and the main thread say to each other. */
-import type { ExtractedRecord } from '../../analyzer';
-import type { ExtractorOptions, SourceCounters } from '../../events/event-extractor';
-import type { Input } from '../resolve-inputs';
+import type { ExtractedRecord, ReadingPlan } from '../../analyzer';
+import type { SourceCounters } from '../../events/event-sink';
+import type { InputKind } from '../../events/log-event';
+import type { Input } from '../../source/resolve-inputs';
 
 export interface ExtractJob {
   input: Input;
-  extractor: Omit<ExtractorOptions, 'source'>;
+  kind: InputKind;
+  plan: ReadingPlan;
 }
 
 export type WorkerMessage =

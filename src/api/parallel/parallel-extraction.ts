@@ -7,10 +7,11 @@
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ExtractedRecord } from '../../analyzer';
-import { NO_SOURCE_COUNTERS, type ExtractorOptions, type SourceCounters } from '../../events/event-extractor';
-import { InputError } from '../input-error';
-import type { Input } from '../resolve-inputs';
+import type { ExtractedRecord, ReadingPlan } from '../../analyzer';
+import { NO_SOURCE_COUNTERS, type SourceCounters } from '../../events/event-sink';
+import type { InputKind } from '../../events/log-event';
+import { InputError } from '../../source/input-error';
+import type { Input } from '../../source/resolve-inputs';
 import type { ExtractJob, WorkerMessage } from './messages';
 
 /** The compiled worker; absent when running from TypeScript sources (tests), then files are read in turn. */
@@ -65,8 +66,8 @@ export interface ParallelExtraction {
 }
 
 export function extractInParallel(
-  inputs: readonly Input[],
-  extractor: Omit<ExtractorOptions, 'source'>,
+  inputs: ReadonlyArray<{ input: Input; kind: InputKind }>,
+  plan: ReadingPlan,
   jobs: number,
   signal?: AbortSignal,
 ): ParallelExtraction {
@@ -87,7 +88,7 @@ export function extractInParallel(
     type: 'failed',
     counters: { ...NO_SOURCE_COUNTERS },
     code: undefined,
-    message: `${(inputs[index] as Input).name}: ${why}`,
+    message: `${(inputs[index] as { input: Input }).input.name}: ${why}`,
   });
 
   const close = (): void => {
@@ -107,7 +108,8 @@ export function extractInParallel(
       if (member.file !== -1) continue;
       if (nextToStart >= inputs.length || nextToStart >= beingRead + jobs || signal?.aborted === true) break;
       member.file = nextToStart++;
-      const job: ExtractJob = { input: inputs[member.file] as Input, extractor };
+      const planned = inputs[member.file] as { input: Input; kind: InputKind };
+      const job: ExtractJob = { input: planned.input, kind: planned.kind, plan };
       member.worker.postMessage(job);
     }
     if (nextToStart >= inputs.length && pool.every((member) => member.file === -1)) close();
@@ -140,7 +142,7 @@ export function extractInParallel(
   signal?.addEventListener('abort', close);
   dispatch();
 
-  const files = inputs.map((input, index) => {
+  const files = inputs.map(({ input }, index) => {
     let resolveOutcome!: (outcome: FileOutcome) => void;
     const outcome = new Promise<FileOutcome>((resolve) => (resolveOutcome = resolve));
     const queue = queues[index] as MessageQueue;

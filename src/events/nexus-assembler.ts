@@ -1,0 +1,233 @@
+/**
+ * nexus.log lines -> events (task logs too: same layout). A line that starts with a timestamp
+ * starts an event; any other line continues the event before it (stack traces, hard wraps).
+ *
+ * Per header line: its level (one byte past the timestamp); if a rule reads that level, its
+ * logger (when a rule of the level names loggers); then the literals of the rules for that level
+ * and logger, all at once. Only events holding one are decoded and parsed. Rules that read stack
+ * traces (`continuation: true`) also get events whose exception lines (not frames) hold one of
+ * their literals: such events are kept as bytes until their trace says.
+ *
+ * To keep event time moving through stretches with no relevant events, the timestamp of each
+ * header line that crosses a 64 KiB boundary of the source is reported as a tick: positions
+ * only, so any chunking gives the same ticks.
+ */
+import { HeaderScan } from './header-scan';
+import { parseHeader } from './header-parser';
+import { hasUnclosedDelimiter, repairHardWraps } from './hard-wraps';
+import { Candidates, type LiteralSet } from './literal-set';
+import type { LoggerRoute, NexusPlan } from './dispatch-plan';
+import type { NexusEvent } from './log-event';
+import { parseTimestamp } from './timestamp';
+import type { EventSink, SourceCounters } from './event-sink';
+
+const LINE_TRUNCATED = 2;
+/** Ticks: one per header line that crosses a boundary of this many bytes. */
+export const TICK_BYTES = 64 * 1024;
+
+export interface NexusAssemblerOptions {
+  kind: 'nexus' | 'task';
+  source: string;
+  plan: NexusPlan | null;
+  ruleCount: number;
+  /** Continuation (exception) lines kept per event; more are counted, not kept. */
+  maxContinuationLines: number;
+  /** Characters kept of an event's header with its wrap fragments, and of its kept continuation lines together. */
+  maxEventChars: number;
+}
+
+interface PendingEvent {
+  /** The decoded header line, once the event is known to be relevant. */
+  header: string | null;
+  /** The header's bytes while it is only possibly relevant (a rule reads its stack trace). */
+  bytes: Buffer | null;
+  level: number;
+  loggerHash: number;
+  /** Rules whose literals it holds so far. */
+  rules: number[];
+  line: number;
+  offset: number;
+  /** Keep exception lines: a rule reads them, or a hard wrap may need repairing. Decided at the first continuation line. */
+  keep: boolean | null;
+  continuation: string[];
+  continuationChars: number;
+  continuationDropped: number;
+  truncated: boolean;
+}
+
+/** Where an assembler is, as plain JSON. */
+export interface AssemblerState {
+  pending: (Omit<PendingEvent, 'bytes'> & { bytes: string | null }) | null;
+  seenEvent: boolean;
+}
+
+const SPACE = 0x20;
+const TAB = 0x09;
+
+/** A stack frame (`\tat ...`, `    at ...`, `\t... 12 more`): counted, never kept. */
+function isFrame(buf: Uint8Array, start: number, end: number): boolean {
+  let at = start;
+  while (at < end && (buf[at] === SPACE || buf[at] === TAB)) at++;
+  if (at === start) return false;
+  return (buf[at] === 0x61 && buf[at + 1] === 0x74 && buf[at + 2] === SPACE) || (buf[at] === 0x2e && buf[at + 1] === 0x2e && buf[at + 2] === 0x2e);
+}
+
+export class NexusAssembler {
+  private readonly sink: EventSink;
+  private readonly options: NexusAssemblerOptions;
+  private readonly counters: SourceCounters;
+  private readonly scan = new HeaderScan();
+  private readonly candidates: Candidates;
+  private pending: PendingEvent | null = null;
+  private seenEvent = false;
+
+  constructor(sink: EventSink, options: NexusAssemblerOptions, counters: SourceCounters) {
+    this.sink = sink;
+    this.options = options;
+    this.counters = counters;
+    this.candidates = new Candidates(options.ruleCount);
+  }
+
+  line(buf: Buffer, start: number, end: number, lineNumber: number, byteOffset: number, flags: number, span: number): void {
+    if (flags & LINE_TRUNCATED) this.counters.truncatedLines++;
+    const scan = this.scan;
+    if (!scan.scanLevel(buf, start, end)) {
+      const pending = this.pending;
+      if (pending !== null) this.continueEvent(pending, buf, start, end, flags);
+      else if (!this.seenEvent) this.counters.unparsedLines++;
+      return;
+    }
+    this.counters.events++;
+    this.seenEvent = true;
+    if (this.pending !== null) this.finish();
+    if (Math.floor(byteOffset / TICK_BYTES) !== Math.floor((byteOffset + span) / TICK_BYTES)) this.tick(buf, start, end);
+
+    const levels = this.options.plan?.levels;
+    const routes = levels === undefined ? null : levels[scan.level];
+    if (routes === null || routes === undefined) return;
+    let route: LoggerRoute | null;
+    let from: number;
+    if (routes.needsLogger && scan.scanLogger(buf, end)) {
+      route = routes.byLogger.get(scan.loggerHash) ?? routes.anyLogger;
+      from = scan.messageStart;
+    } else {
+      route = routes.anyLogger;
+      from = start;
+    }
+    if (route === null) return;
+    const candidates = this.candidates;
+    candidates.clear();
+    route.header.match(buf, from, end, candidates);
+    if (candidates.size === 0 && route.continuation === null) return;
+    const relevant = candidates.size > 0;
+    this.pending = {
+      header: relevant ? buf.toString('utf8', start, end) : null,
+      bytes: relevant ? null : Buffer.from(buf.subarray(start, end)),
+      level: scan.level,
+      loggerHash: routes.needsLogger ? scan.loggerHash : 0,
+      rules: relevant ? candidates.list.slice() : [],
+      line: lineNumber,
+      offset: byteOffset,
+      keep: null,
+      continuation: [],
+      continuationChars: 0,
+      continuationDropped: 0,
+      truncated: (flags & LINE_TRUNCATED) !== 0,
+    };
+  }
+
+  /** Hands on the event in progress, if any (end of a source, or a live stream gone quiet). */
+  flush(): void {
+    if (this.pending !== null) this.finish();
+  }
+
+  state(): AssemblerState {
+    const p = this.pending;
+    return {
+      pending: p === null ? null : { ...p, bytes: p.bytes === null ? null : p.bytes.toString('base64'), rules: [...p.rules], continuation: [...p.continuation] },
+      seenEvent: this.seenEvent,
+    };
+  }
+
+  restoreState(state: AssemblerState): void {
+    const p = state.pending;
+    this.pending = p === null ? null : { ...p, bytes: p.bytes === null ? null : Buffer.from(p.bytes, 'base64'), rules: [...p.rules], continuation: [...p.continuation] };
+    this.seenEvent = state.seenEvent;
+  }
+
+  private routeOf(pending: PendingEvent): LoggerRoute | null {
+    const routes = this.options.plan?.levels[pending.level];
+    if (routes === null || routes === undefined) return null;
+    return (pending.loggerHash !== 0 ? routes.byLogger.get(pending.loggerHash) : undefined) ?? routes.anyLogger;
+  }
+
+  private continueEvent(pending: PendingEvent, buf: Buffer, start: number, end: number, flags: number): void {
+    if (flags & LINE_TRUNCATED) pending.truncated = true;
+    const continuationSet: LiteralSet | null | undefined = this.routeOf(pending)?.continuation;
+    if (pending.keep === null) {
+      // Exception lines are kept when a rule may read them, or when the header is visibly cut (a hard wrap).
+      pending.keep = continuationSet != null || (pending.header !== null && hasUnclosedDelimiter(pending.header));
+    }
+    if (!pending.keep || isFrame(buf, start, end)) {
+      pending.continuationDropped++;
+      return;
+    }
+    if (continuationSet != null) {
+      const candidates = this.candidates;
+      candidates.clear();
+      for (const rule of pending.rules) candidates.add(rule);
+      const before = candidates.size;
+      continuationSet.match(buf, start, end, candidates);
+      if (candidates.size > before) pending.rules = candidates.list.slice();
+    }
+    if (pending.continuation.length >= this.options.maxContinuationLines || pending.continuationChars >= this.options.maxEventChars) {
+      pending.continuationDropped++;
+      return;
+    }
+    const text = buf.toString('utf8', start, Math.min(end, start + this.options.maxEventChars - pending.continuationChars));
+    pending.continuation.push(text);
+    pending.continuationChars += text.length;
+  }
+
+  private tick(buf: Buffer, start: number, end: number): void {
+    const parsed = parseTimestamp(buf.toString('latin1', start, Math.min(end, start + 40)), 0);
+    if (parsed !== undefined) this.sink.tick(parsed.epochMs);
+  }
+
+  private finish(): void {
+    const pending = this.pending as PendingEvent;
+    this.pending = null;
+    if (pending.rules.length === 0) return; // only possibly relevant, and its trace said no
+    const headerText = pending.header ?? (pending.bytes as Buffer).toString('utf8');
+    const header = parseHeader(headerText);
+    if (header === undefined) {
+      this.counters.unparsedLines++;
+      return;
+    }
+    const plan = this.options.plan as NexusPlan;
+    const rules = pending.rules.filter((rule) => plan.readsLogger(rule, pending.level, header.logger));
+    if (rules.length === 0) return;
+    const messageStart = headerText.length - header.message.length;
+    const repaired = repairHardWraps(headerText, messageStart, pending.continuation, this.options.maxEventChars);
+    this.counters.relevantEvents++;
+    const event: NexusEvent = {
+      kind: this.options.kind,
+      source: this.options.source,
+      line: pending.line,
+      offset: pending.offset,
+      time: header.epochMs,
+      timestampText: header.timestampText,
+      level: header.level,
+      thread: header.thread,
+      node: header.node === '' ? null : header.node,
+      user: header.user,
+      logger: header.logger,
+      message: repaired.header.slice(messageStart),
+      text: repaired.header,
+      continuation: repaired.rest,
+      continuationDropped: pending.continuationDropped,
+      truncated: pending.truncated,
+    };
+    this.sink.event(event, rules);
+  }
+}

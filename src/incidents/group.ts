@@ -1,0 +1,176 @@
+/**
+ * An open group and what the engine keeps of it for every rule alike: counts, times, distinct
+ * values, evidence (one policy: the first lines, the last line always, an omitted count), its
+ * size in memory, and its place in its lane (least recently touched first).
+ */
+import type { AnyEvent, Evidence, InputKind } from '../events/log-event';
+import type { DistinctValues } from '../rules/rule';
+import { hash32 } from './stable-hash';
+
+export interface EnvelopeLimits {
+  /** Evidence lines kept per incident, the last line included. */
+  maxEvidence: number;
+  /** Characters kept of an evidence line (longer lines are cut and flagged with their length). */
+  maxEvidenceChars: number;
+  /** Distinct values listed per name. */
+  distinctLimit: number;
+  /** Distinct values remembered per name to count them exactly; past it the total is a lower bound. */
+  distinctTracked: number;
+}
+
+interface Distinct {
+  values: string[];
+  seen: Set<number>;
+  capped: boolean;
+}
+
+/** Rough bytes per remembered hash and per kept string character (V8 two-byte worst case). */
+const HASH_BYTES = 16;
+const CHAR_BYTES = 2;
+const GROUP_BYTES = 600;
+
+export class OpenGroup {
+  readonly rule: number;
+  readonly key: string;
+  readonly kind: InputKind;
+  readonly id: string;
+  state: unknown;
+  firstTime: number;
+  lastTime: number;
+  count = 0;
+  revision = 0;
+  readonly node: string | null;
+  readonly thread: string | null;
+  readonly user: string | null;
+  evidence: Evidence[] = [];
+  /** The latest line past the kept ones: always shown last. */
+  tail: Evidence | null = null;
+  /** Lines seen past the kept ones, the tail included. */
+  pastKept = 0;
+  before: Evidence[] = [];
+  after: Evidence[] = [];
+  readonly distinct = new Map<string, Distinct>();
+  bytes = GROUP_BYTES;
+  /** Lifecycle throttle: the count at which the next `updated` record is due, and the time of the last one. */
+  nextUpdateAt = 2;
+  lastUpdateTime = Number.NEGATIVE_INFINITY;
+  /** Lane links. */
+  prev: OpenGroup | null = null;
+  next: OpenGroup | null = null;
+
+  constructor(rule: number, key: string, kind: InputKind, id: string, state: unknown, event: AnyEvent) {
+    this.rule = rule;
+    this.key = key;
+    this.kind = kind;
+    this.id = id;
+    this.state = state;
+    this.firstTime = event.time;
+    this.lastTime = event.time;
+    this.node = 'node' in event ? (event.node ?? null) : 'nodeId' in event ? event.nodeId : null;
+    this.thread = 'thread' in event ? event.thread : null;
+    this.user = 'user' in event ? event.user : 'userId' in event ? event.userId : null;
+    this.bytes += key.length * CHAR_BYTES;
+  }
+
+  /** Folds one event's envelope part in; returns the bytes it added. */
+  record(event: AnyEvent, values: Readonly<Record<string, string>> | undefined, limits: EnvelopeLimits): number {
+    const before = this.bytes;
+    this.count++;
+    this.revision++;
+    if (event.time < this.firstTime) this.firstTime = event.time;
+    if (event.time > this.lastTime) this.lastTime = event.time;
+    const line = evidenceOf(event, limits.maxEvidenceChars);
+    if (this.evidence.length < limits.maxEvidence - 1) {
+      this.evidence.push(line);
+      this.bytes += line.text.length * CHAR_BYTES + 64;
+    } else {
+      if (this.tail === null) this.bytes += line.text.length * CHAR_BYTES + 64;
+      else this.bytes += (line.text.length - this.tail.text.length) * CHAR_BYTES;
+      this.tail = line;
+      this.pastKept++;
+    }
+    if (values !== undefined) {
+      for (const name of Object.keys(values)) {
+        const value = values[name];
+        if (value === undefined || value === '') continue;
+        let distinct = this.distinct.get(name);
+        if (distinct === undefined) {
+          distinct = { values: [], seen: new Set(), capped: false };
+          this.distinct.set(name, distinct);
+        }
+        const hash = hash32(value);
+        if (distinct.seen.has(hash)) continue;
+        if (distinct.seen.size >= limits.distinctTracked) {
+          distinct.capped = true;
+          continue;
+        }
+        distinct.seen.add(hash);
+        this.bytes += HASH_BYTES;
+        if (distinct.values.length < limits.distinctLimit) {
+          distinct.values.push(value);
+          this.bytes += value.length * CHAR_BYTES + 32;
+        }
+      }
+    }
+    return this.bytes - before;
+  }
+
+  distinctView(): Record<string, DistinctValues> {
+    const out: Record<string, DistinctValues> = {};
+    for (const [name, d] of this.distinct) out[name] = d.capped ? { values: d.values.slice(), total: d.seen.size, capped: true } : { values: d.values.slice(), total: d.seen.size };
+    return out;
+  }
+
+  /** Evidence in order: enrichment lines before, the kept lines, the last line, enrichment lines after. */
+  evidenceList(): Evidence[] {
+    return [...this.before, ...this.evidence, ...(this.tail === null ? [] : [this.tail]), ...this.after];
+  }
+
+  /** Lines seen but not in the evidence. */
+  get evidenceOmitted(): number {
+    return this.tail === null ? 0 : this.pastKept - 1;
+  }
+}
+
+/** The evidence line of an event, cut at `maxChars` (its length kept). */
+export function evidenceOf(event: AnyEvent, maxChars: number): Evidence {
+  const { source, line, offset, text } = event;
+  if (text.length <= maxChars) return { source, line, offset, text };
+  return { source, line, offset, text: text.slice(0, maxChars), length: text.length };
+}
+
+/** Least recently touched first; O(1) touch, removal and oldest. */
+export class Lane {
+  head: OpenGroup | null = null;
+  tail: OpenGroup | null = null;
+  size = 0;
+
+  append(group: OpenGroup): void {
+    group.prev = this.tail;
+    group.next = null;
+    if (this.tail === null) this.head = group;
+    else this.tail.next = group;
+    this.tail = group;
+    this.size++;
+  }
+
+  remove(group: OpenGroup): void {
+    if (group.prev === null) this.head = group.next;
+    else group.prev.next = group.next;
+    if (group.next === null) this.tail = group.prev;
+    else group.next.prev = group.prev;
+    group.prev = null;
+    group.next = null;
+    this.size--;
+  }
+
+  touch(group: OpenGroup): void {
+    if (this.tail === group) return;
+    this.remove(group);
+    this.append(group);
+  }
+
+  *[Symbol.iterator](): IterableIterator<OpenGroup> {
+    for (let group = this.head; group !== null; group = group.next) yield group;
+  }
+}

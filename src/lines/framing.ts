@@ -1,0 +1,307 @@
+/**
+ * The wrappers logs come in, taken off so the lines inside read as the log wrote them:
+ *
+ * - `compose`: `docker compose logs` prefixes, `nexus_1  | <line>` (lines of other services are set aside);
+ * - `kubectl`: `kubectl logs --prefix`, `[pod/nexus-0/nexus] <line>`;
+ * - `cri`: container runtime files, `<RFC 3339 time> stdout F <line>` (`P` parts joined);
+ * - `docker-json`: Docker's json-file driver, `{"log":"<line>\n","stream":"stdout","time":"..."}`;
+ * - `quoted`: `> ` quoted blocks pasted into issues and mails (nested `> > ` too);
+ * - `indented`: markdown code indented by spaces or a tab;
+ * - `plain`: none of these.
+ *
+ * Which one is decided once per source, by the first line that starts a log record under one
+ * of them (the events stage says what a record start is); lines before it wait, then go through
+ * the same framing. The decision depends only on the bytes, not on how they were chunked, and a
+ * plain source costs nothing per line.
+ */
+import type { LineSink } from './line-splitter';
+import { LINE_TRUNCATED } from './line-splitter';
+
+export type FramingKind = 'plain' | 'compose' | 'kubectl' | 'cri' | 'docker-json' | 'quoted' | 'indented';
+
+export interface FramingOptions {
+  /** Whether buf[start, end) starts a log record (e.g. a Nexus timestamp). */
+  isRecordStart(buf: Uint8Array, start: number, end: number): boolean;
+  /** Bytes kept of a joined line (CRI and json-file parts). */
+  maxLineBytes: number;
+  /** Lines looked at before deciding `plain` when none starts a record. Default 256. */
+  maxUndecidedLines?: number;
+}
+
+export interface FramingState {
+  kind: FramingKind | null;
+  /** compose: the service whose lines are kept; indented: the indent. */
+  detail: string | null;
+  /** Lines read before the decision: [base64, line, offset, flags, span]. */
+  waiting: Array<[string, number, number, number, number]>;
+  waitingBytes: number;
+  /** A CRI or json-file line still in parts: its bytes so far (base64), line, offset, span. */
+  partial: [string, number, number, number] | null;
+}
+
+export interface FramingCounters {
+  /** Lines of other compose services, not read as this log's. */
+  foreignLines: number;
+}
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const PIPE = 0x7c;
+const GT = 0x3e;
+const OPEN = 0x5b;
+const CLOSE = 0x5d;
+
+const MAX_WAITING_BYTES = 1024 * 1024;
+
+interface Unwrapped {
+  buf: Buffer;
+  start: number;
+  end: number;
+  /** CRI `P` or a json-file line without its `\n`: the line goes on in the next one. */
+  partial: boolean;
+}
+
+/** Name chars of a compose service: letters, digits, `_`, `.`, `-`. */
+function isNameByte(byte: number): boolean {
+  return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x5f || byte === 0x2e || byte === 0x2d;
+}
+
+/** `name  | ` at the start: the index after it and the name's end, or -1. */
+function composePrefix(buf: Uint8Array, start: number, end: number): [number, number] {
+  let at = start;
+  while (at < end && at - start < 64 && isNameByte(buf[at] as number)) at++;
+  const nameEnd = at;
+  if (nameEnd === start) return [-1, -1];
+  while (at < end && buf[at] === SPACE) at++;
+  if (at === nameEnd || buf[at] !== PIPE) return [-1, -1];
+  at++;
+  if (buf[at] === SPACE) at++;
+  return [at, nameEnd];
+}
+
+/** `[pod/...] ` at the start: the index after it, or -1. */
+function kubectlPrefix(buf: Uint8Array, start: number, end: number): number {
+  if (buf[start] !== OPEN || end - start < 6 || buf[start + 1] !== 0x70 || buf[start + 2] !== 0x6f || buf[start + 3] !== 0x64 || buf[start + 4] !== 0x2f) {
+    return -1; // `[pod/`
+  }
+  let at = start + 5;
+  while (at < end && buf[at] !== CLOSE) at++;
+  if (at >= end || buf[at + 1] !== SPACE) return -1;
+  return at + 2;
+}
+
+/** `2024-01-01T00:00:00.123456789Z stdout F ` at the start: [content start, partial] or -1. */
+function criPrefix(buf: Uint8Array, start: number, end: number): [number, boolean] {
+  let at = start;
+  // An RFC 3339 time: digits, `-`, `T`, `:`, `.`, `Z`, `+`.
+  if (end - start < 30 || buf[start + 4] !== 0x2d || buf[start + 10] !== 0x54) return [-1, false];
+  while (at < end && buf[at] !== SPACE) at++;
+  at++;
+  const stream = at;
+  while (at < end && buf[at] !== SPACE) at++;
+  const word = Buffer.from(buf.subarray(stream, at)).toString('latin1');
+  if (word !== 'stdout' && word !== 'stderr') return [-1, false];
+  const tag = buf[at + 1];
+  if ((tag !== 0x46 && tag !== 0x50) || (buf[at + 2] !== SPACE && at + 2 !== end)) return [-1, false];
+  return [Math.min(at + 3, end), tag === 0x50];
+}
+
+/** Leading `>` quote marks (each with one optional space): the index after them, or -1. */
+function quotePrefix(buf: Uint8Array, start: number, end: number): number {
+  let at = start;
+  if (buf[at] !== GT) return -1;
+  while (at < end && buf[at] === GT) {
+    at++;
+    if (buf[at] === SPACE) at++;
+  }
+  return at;
+}
+
+export class LineFramer implements LineSink {
+  readonly counters: FramingCounters = { foreignLines: 0 };
+  private readonly sink: LineSink;
+  private readonly options: FramingOptions;
+  private kind: FramingKind | null = null;
+  private detail: string | null = null;
+  private waiting: Array<{ bytes: Buffer; line: number; offset: number; flags: number; span: number }> = [];
+  private waitingBytes = 0;
+  private partial: { bytes: Buffer; line: number; offset: number; span: number } | null = null;
+
+  constructor(sink: LineSink, options: FramingOptions) {
+    this.sink = sink;
+    this.options = options;
+  }
+
+  /** The framing decided for this source, or null while undecided. */
+  get framing(): FramingKind | null {
+    return this.kind;
+  }
+
+  line(buf: Buffer, start: number, end: number, lineNumber: number, byteOffset: number, flags: number, span: number): void {
+    if (this.kind === 'plain') {
+      this.sink.line(buf, start, end, lineNumber, byteOffset, flags, span);
+      return;
+    }
+    if (this.kind === null) {
+      this.waitOrDecide(buf, start, end, lineNumber, byteOffset, flags, span);
+      return;
+    }
+    this.unwrapLine(buf, start, end, lineNumber, byteOffset, flags, span);
+  }
+
+  /** End of the source: undecided lines go on as plain; a line in parts goes on as it is. */
+  end(): void {
+    if (this.kind === null) this.decide('plain', null);
+    if (this.partial !== null) {
+      const { bytes, line, offset, span } = this.partial;
+      this.partial = null;
+      this.sink.line(bytes, 0, bytes.length, line, offset, 0, span);
+    }
+  }
+
+  state(): FramingState {
+    return {
+      kind: this.kind,
+      detail: this.detail,
+      waiting: this.waiting.map((w) => [w.bytes.toString('base64'), w.line, w.offset, w.flags, w.span]),
+      waitingBytes: this.waitingBytes,
+      partial: this.partial === null ? null : [this.partial.bytes.toString('base64'), this.partial.line, this.partial.offset, this.partial.span],
+    };
+  }
+
+  restoreState(state: FramingState): void {
+    this.kind = state.kind;
+    this.detail = state.detail;
+    this.waiting = state.waiting.map(([bytes, line, offset, flags, span]) => ({ bytes: Buffer.from(bytes, 'base64'), line, offset, flags, span }));
+    this.waitingBytes = state.waitingBytes;
+    this.partial = state.partial === null ? null : { bytes: Buffer.from(state.partial[0], 'base64'), line: state.partial[1], offset: state.partial[2], span: state.partial[3] };
+  }
+
+  private waitOrDecide(buf: Buffer, start: number, end: number, lineNumber: number, byteOffset: number, flags: number, span: number): void {
+    const found = this.detect(buf, start, end);
+    if (found === null) {
+      this.waiting.push({ bytes: Buffer.from(buf.subarray(start, end)), line: lineNumber, offset: byteOffset, flags, span });
+      this.waitingBytes += end - start;
+      if (this.waiting.length >= (this.options.maxUndecidedLines ?? 256) || this.waitingBytes >= MAX_WAITING_BYTES) this.decide('plain', null);
+      return;
+    }
+    this.decide(found.kind, found.detail);
+    this.line(buf, start, end, lineNumber, byteOffset, flags, span);
+  }
+
+  /** Which framing makes this line a record start, if any. */
+  private detect(buf: Buffer, start: number, end: number): { kind: FramingKind; detail: string | null } | null {
+    const isStart = this.options.isRecordStart;
+    if (isStart(buf, start, end)) return { kind: 'plain', detail: null };
+    if (buf[start] === 0x7b) {
+      const json = this.fromJson(buf, start, end);
+      if (json !== null && isStart(json.buf, json.start, json.end)) return { kind: 'docker-json', detail: null };
+    }
+    const [cri] = criPrefix(buf, start, end);
+    if (cri !== -1 && isStart(buf, cri, end)) return { kind: 'cri', detail: null };
+    const [afterCompose, nameEnd] = composePrefix(buf, start, end);
+    if (afterCompose !== -1 && isStart(buf, afterCompose, end)) return { kind: 'compose', detail: buf.toString('latin1', start, nameEnd) };
+    const kubectl = kubectlPrefix(buf, start, end);
+    if (kubectl !== -1 && isStart(buf, kubectl, end)) return { kind: 'kubectl', detail: null };
+    const quote = quotePrefix(buf, start, end);
+    if (quote !== -1 && isStart(buf, quote, end)) return { kind: 'quoted', detail: null };
+    let indent = start;
+    while (indent < end && indent - start < 16 && (buf[indent] === SPACE || buf[indent] === TAB)) indent++;
+    if (indent > start && isStart(buf, indent, end)) return { kind: 'indented', detail: buf.toString('latin1', start, indent) };
+    return null;
+  }
+
+  private decide(kind: FramingKind, detail: string | null): void {
+    this.kind = kind;
+    this.detail = detail;
+    const waiting = this.waiting;
+    this.waiting = [];
+    this.waitingBytes = 0;
+    for (const w of waiting) this.line(w.bytes, 0, w.bytes.length, w.line, w.offset, w.flags, w.span);
+  }
+
+  private unwrapLine(buf: Buffer, start: number, end: number, lineNumber: number, byteOffset: number, flags: number, span: number): void {
+    const inner = this.unwrap(buf, start, end);
+    if (inner === null) {
+      if (this.kind === 'compose') {
+        this.counters.foreignLines++;
+        return;
+      }
+      this.emit(buf, start, end, lineNumber, byteOffset, flags, span, false);
+      return;
+    }
+    this.emit(inner.buf, inner.start, inner.end, lineNumber, byteOffset, flags, span, inner.partial);
+  }
+
+  /** The line inside its wrapper; null when it is not wrapped that way (or, compose, another service's). */
+  private unwrap(buf: Buffer, start: number, end: number): Unwrapped | null {
+    switch (this.kind) {
+      case 'compose': {
+        const [after, nameEnd] = composePrefix(buf, start, end);
+        if (after === -1) return null;
+        if (this.detail !== null && buf.toString('latin1', start, nameEnd) !== this.detail) return null;
+        return { buf, start: after, end, partial: false };
+      }
+      case 'kubectl': {
+        const after = kubectlPrefix(buf, start, end);
+        return after === -1 ? null : { buf, start: after, end, partial: false };
+      }
+      case 'cri': {
+        const [after, partial] = criPrefix(buf, start, end);
+        return after === -1 ? null : { buf, start: after, end, partial };
+      }
+      case 'docker-json':
+        return this.fromJson(buf, start, end);
+      case 'quoted': {
+        const after = quotePrefix(buf, start, end);
+        return after === -1 ? null : { buf, start: after, end, partial: false };
+      }
+      case 'indented': {
+        // Up to the indent of the first record: a stack frame's own tab or spaces stay.
+        const indent = this.detail ?? '';
+        let at = start;
+        for (let i = 0; i < indent.length && at < end && buf[at] === indent.charCodeAt(i); i++) at++;
+        return { buf, start: at, end, partial: false };
+      }
+      default:
+        return { buf, start, end, partial: false };
+    }
+  }
+
+  /** A json-file record: its `log` field without the trailing newline (partial when it had none). */
+  private fromJson(buf: Buffer, start: number, end: number): Unwrapped | null {
+    let record: unknown;
+    try {
+      record = JSON.parse(buf.toString('utf8', start, end));
+    } catch {
+      return null;
+    }
+    const log = (record as { log?: unknown } | null)?.log;
+    if (typeof log !== 'string') return null;
+    const complete = log.endsWith('\n');
+    let text = complete ? log.slice(0, -1) : log;
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    const bytes = Buffer.from(text, 'utf8');
+    return { buf: bytes, start: 0, end: bytes.length, partial: !complete };
+  }
+
+  /** Hands on a line, or keeps its part until the line is complete (CRI `P`, json-file without `\n`). */
+  private emit(buf: Buffer, start: number, end: number, lineNumber: number, byteOffset: number, flags: number, span: number, partial: boolean): void {
+    if (this.partial === null && !partial) {
+      this.sink.line(buf, start, end, lineNumber, byteOffset, flags, span);
+      return;
+    }
+    const before = this.partial;
+    const room = this.options.maxLineBytes - (before?.bytes.length ?? 0);
+    const piece = buf.subarray(start, start + Math.max(0, Math.min(end - start, room)));
+    const bytes = before === null ? Buffer.from(piece) : Buffer.concat([before.bytes, piece]);
+    const joined = { bytes, line: before?.line ?? lineNumber, offset: before?.offset ?? byteOffset, span: (before?.span ?? 0) + span };
+    if (partial) {
+      this.partial = joined;
+      return;
+    }
+    this.partial = null;
+    const cut = end - start > room ? LINE_TRUNCATED : 0;
+    this.sink.line(joined.bytes, 0, joined.bytes.length, joined.line, joined.offset, flags | cut, joined.span);
+  }
+}
