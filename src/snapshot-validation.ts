@@ -216,6 +216,8 @@ const snapshotCheck = object({
         distinct: array(tuple(text, array(text), array(count), boolean)),
         nextUpdateAt: count,
         lastUpdateTime: timeOrNull,
+        aggregate: boolean,
+        runs: number({ min: 1, integer: true }),
       }),
     ),
     counters: object({

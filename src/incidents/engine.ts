@@ -70,6 +70,9 @@ export interface GroupState {
   distinct: Array<[string, string[], number[], boolean]>;
   nextUpdateAt: number;
   lastUpdateTime: number | null;
+  /** An aggregate of runs, and how many. */
+  aggregate: boolean;
+  runs: number;
 }
 
 /** The engine's open state as plain JSON (rule states must be plain JSON too). */
@@ -187,7 +190,7 @@ export class CorrelationEngine {
       // Least recently touched first; groups are touched in (almost) time order, so stop at the first still open.
       let group = lane.head;
       while (group !== null) {
-        const deadline = group.lastTime + (this.rules[group.rule] as AnyRule).windowMs;
+        const deadline = group.lastTime + this.windowOf(group);
         if (deadline >= time) {
           if (deadline < earliest) earliest = deadline;
           break;
@@ -202,18 +205,22 @@ export class CorrelationEngine {
 
   /** Closes every open group, oldest first, e.g. at end of input or shutdown. */
   closeAll(reason: CloseReason): void {
-    const all: OpenGroup[] = [];
-    for (const lane of this.lanes.values()) for (const group of lane) all.push(group);
-    all.sort((a, b) => a.lastTime - b.lastTime || a.firstTime - b.firstTime);
-    for (const group of all) this.close(group, reason, { closedAt: null });
+    this.closeLanes([...this.lanes.values()], reason);
   }
 
   /** Closes the open groups of some input kinds, oldest first (their inputs were all read). */
   closeKinds(kinds: readonly InputKind[], reason: CloseReason): void {
-    const all: OpenGroup[] = [];
-    for (const kind of kinds) for (const lane of this.lanesByKind.get(kind) ?? []) for (const group of lane) all.push(group);
-    all.sort((a, b) => a.lastTime - b.lastTime || a.firstTime - b.firstTime);
-    for (const group of all) this.close(group, reason, { closedAt: null });
+    this.closeLanes(kinds.flatMap((kind) => this.lanesByKind.get(kind) ?? []), reason);
+  }
+
+  /** Closes the groups of these lanes, oldest first; runs before the aggregates they fold into. */
+  private closeLanes(lanes: readonly Lane[], reason: CloseReason): void {
+    for (const aggregates of [false, true]) {
+      const all: OpenGroup[] = [];
+      for (const lane of lanes) for (const group of lane) if (group.aggregate === aggregates) all.push(group);
+      all.sort((a, b) => a.lastTime - b.lastTime || a.firstTime - b.firstTime);
+      for (const group of all) this.close(group, reason, { closedAt: null });
+    }
   }
 
   /** Parked groups, by rule, for their enrichment (see `Rule.enrich`). */
@@ -265,6 +272,8 @@ export class CorrelationEngine {
           distinct: [...g.distinct].map(([name, d]) => [name, d.values.slice(), [...d.seen], d.capped]),
           nextUpdateAt: g.nextUpdateAt,
           lastUpdateTime: Number.isFinite(g.lastUpdateTime) ? g.lastUpdateTime : null,
+          aggregate: g.aggregate,
+          runs: g.runs,
         });
       }
     }
@@ -293,6 +302,8 @@ export class CorrelationEngine {
       for (const [name, values, seen, capped] of saved.distinct) group.distinct.set(name, { values: values.slice(), seen: new Set(seen), capped });
       group.nextUpdateAt = saved.nextUpdateAt;
       group.lastUpdateTime = saved.lastUpdateTime ?? Number.NEGATIVE_INFINITY;
+      group.aggregate = saved.aggregate;
+      group.runs = saved.runs;
       group.bytes += JSON.stringify(saved.evidence).length * 2 + saved.distinct.reduce((sum, [, values, seen]) => sum + values.join('').length * 2 + seen.length * 16, 0);
       this.insert(group);
     }
@@ -302,8 +313,13 @@ export class CorrelationEngine {
     this.causality.restoreState(state.causality);
   }
 
-  private laneOf(rule: number, kind: InputKind): Lane {
-    const name = `${rule}:${kind}`;
+  private windowOf(group: OpenGroup): number {
+    const rule = this.rules[group.rule] as AnyRule;
+    return group.aggregate ? (rule.aggregate?.windowMs ?? rule.windowMs) : rule.windowMs;
+  }
+
+  private laneOf(rule: number, kind: InputKind, aggregate = false): Lane {
+    const name = `${rule}:${kind}${aggregate ? ':runs' : ''}`;
     let lane = this.lanes.get(name);
     if (lane === undefined) {
       lane = new Lane();
@@ -317,10 +333,10 @@ export class CorrelationEngine {
 
   private insert(group: OpenGroup): void {
     (this.groups[group.rule] as Map<string, OpenGroup>).set(group.key, group);
-    this.laneOf(group.rule, group.kind).append(group);
+    this.laneOf(group.rule, group.kind, group.aggregate).append(group);
     this.openCount++;
     this.openBytes += group.bytes;
-    const deadline = group.lastTime + (this.rules[group.rule] as AnyRule).windowMs;
+    const deadline = group.lastTime + this.windowOf(group);
     if (deadline < (this.nextDeadline.get(group.kind) ?? Number.POSITIVE_INFINITY)) this.nextDeadline.set(group.kind, deadline);
   }
 
@@ -346,7 +362,7 @@ export class CorrelationEngine {
         this.close(group, 'superseded', { closedAt: event.time });
         group = undefined;
       } else {
-        this.laneOf(index, group.kind).touch(group);
+        this.laneOf(index, group.kind, group.aggregate).touch(group);
       }
     }
     if (group === undefined) group = this.openGroup(index, rule, signal, event, key);
@@ -421,7 +437,7 @@ export class CorrelationEngine {
     const open = this.groups[group.rule] as Map<string, OpenGroup>;
     if (open.get(group.key) !== group) return;
     open.delete(group.key);
-    this.laneOf(group.rule, group.kind).remove(group);
+    this.laneOf(group.rule, group.kind, group.aggregate).remove(group);
     this.openCount--;
     this.openBytes -= group.bytes;
     const lastTimeBefore = this.previousClock.get(group.kind) ?? null;
@@ -435,6 +451,10 @@ export class CorrelationEngine {
 
   private finish(group: OpenGroup, reason: CloseReason, closedAt: number | null, lastTimeBefore: number | null, revision: number): void {
     const rule = this.rules[group.rule] as AnyRule;
+    if (rule.aggregate !== undefined && !group.aggregate) {
+      this.foldRun(group, rule, reason, closedAt, lastTimeBefore);
+      return;
+    }
     const incident = this.describe(group, reason, closedAt, lastTimeBefore, 'closed', revision);
     if (incident === null) {
       this.counters.discarded++;
@@ -448,6 +468,31 @@ export class CorrelationEngine {
     this.emit(incident);
   }
 
+  /** A finished run of an aggregating rule joins the aggregate of its fingerprint (or starts one). */
+  private foldRun(run: OpenGroup, rule: AnyRule, reason: CloseReason, closedAt: number | null, lastTimeBefore: number | null): void {
+    const finding = this.call(rule, 'describe', () => rule.describe(run.state as never, this.view(run, reason, closedAt, lastTimeBefore)));
+    if (finding === null) {
+      this.counters.discarded++;
+      return;
+    }
+    const key = `\u0001${stableHash(finding.fingerprint)}`;
+    const open = this.groups[run.rule] as Map<string, OpenGroup>;
+    const limits = this.limits[run.rule] as EnvelopeLimits;
+    let aggregate = open.get(key);
+    if (aggregate !== undefined && run.firstTime - aggregate.lastTime > (rule.aggregate?.windowMs ?? 0)) {
+      this.close(aggregate, 'window', { closedAt: run.firstTime });
+      aggregate = undefined;
+    }
+    if (aggregate === undefined) {
+      this.insert(OpenGroup.aggregateOf(run, key));
+      if (this.openCount > this.options.maxOpenGroups) this.evictOldest(null);
+      return;
+    }
+    this.openBytes += aggregate.foldRun(run, limits);
+    this.laneOf(run.rule, aggregate.kind, true).touch(aggregate);
+    if (this.openBytes > this.options.maxOpenBytes) this.evictForBytes(null);
+  }
+
   private view(group: OpenGroup, reason: CloseReason | null, closedAt: number | null, lastTimeBefore: number | null): GroupView {
     return {
       reason,
@@ -459,6 +504,7 @@ export class CorrelationEngine {
       lastTimeBefore,
       windowMs: (this.rules[group.rule] as AnyRule).windowMs,
       evidence: { before: group.before.length, own: group.evidence.length + (group.tail === null ? 0 : 1), after: group.after.length },
+      runs: group.runs,
     };
   }
 

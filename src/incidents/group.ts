@@ -54,6 +54,10 @@ export class OpenGroup {
   /** Lifecycle throttle: the count at which the next `updated` record is due, and the time of the last one. */
   nextUpdateAt = 2;
   lastUpdateTime = Number.NEGATIVE_INFINITY;
+  /** An aggregate of runs (rules with `aggregate`), not a run. */
+  aggregate = false;
+  /** Runs folded in (an aggregate); 1 for a run. */
+  runs = 1;
   /** Lane links. */
   prev: OpenGroup | null = null;
   next: OpenGroup | null = null;
@@ -115,6 +119,71 @@ export class OpenGroup {
     return this.bytes - before;
   }
 
+  /** Folds a finished run into this aggregate: its state becomes the latest, its counts and lines join. */
+  foldRun(run: OpenGroup, limits: EnvelopeLimits): number {
+    const before = this.bytes;
+    this.state = run.state;
+    this.runs++;
+    this.count += run.count;
+    this.revision += run.revision;
+    if (run.firstTime < this.firstTime) this.firstTime = run.firstTime;
+    if (run.lastTime > this.lastTime) this.lastTime = run.lastTime;
+    const lines = run.evidenceList();
+    for (const line of lines) {
+      if (this.evidence.length < limits.maxEvidence - 1) {
+        this.evidence.push(line);
+        this.bytes += line.text.length * CHAR_BYTES + 64;
+      } else {
+        this.bytes += (line.text.length - (this.tail?.text.length ?? 0)) * CHAR_BYTES + (this.tail === null ? 64 : 0);
+        this.tail = line;
+        this.pastKept++;
+      }
+    }
+    this.pastKept += run.evidenceOmitted;
+    for (const [name, d] of run.distinct) {
+      let mine = this.distinct.get(name);
+      if (mine === undefined) {
+        mine = { values: [], seen: new Set(), capped: false };
+        this.distinct.set(name, mine);
+      }
+      if (d.capped) mine.capped = true;
+      for (const hash of d.seen) {
+        if (mine.seen.has(hash)) continue;
+        if (mine.seen.size >= limits.distinctTracked) {
+          mine.capped = true;
+          break;
+        }
+        mine.seen.add(hash);
+        this.bytes += HASH_BYTES;
+      }
+      for (const value of d.values) {
+        if (mine.values.length >= limits.distinctLimit) break;
+        if (!mine.values.includes(value)) {
+          mine.values.push(value);
+          this.bytes += value.length * CHAR_BYTES + 32;
+        }
+      }
+    }
+    return this.bytes - before;
+  }
+
+  /** A new aggregate from a group's first finished run: it takes the run's envelope. */
+  static aggregateOf(run: OpenGroup, key: string): OpenGroup {
+    const origin = { kind: run.kind, time: run.firstTime, node: run.node, thread: run.thread, user: run.user } as unknown as AnyEvent;
+    const aggregate = new OpenGroup(run.rule, key, run.kind, run.id, run.state, origin);
+    aggregate.aggregate = true;
+    aggregate.firstTime = run.firstTime;
+    aggregate.lastTime = run.lastTime;
+    aggregate.count = run.count;
+    aggregate.revision = run.revision;
+    aggregate.evidence = run.evidenceList().slice(0, Math.max(1, run.evidence.length + (run.tail === null ? 0 : 1) + run.before.length + run.after.length));
+    aggregate.tail = null;
+    aggregate.pastKept = run.evidenceOmitted;
+    for (const [name, d] of run.distinct) aggregate.distinct.set(name, { values: d.values.slice(), seen: new Set(d.seen), capped: d.capped });
+    aggregate.bytes = run.bytes;
+    return aggregate;
+  }
+
   distinctView(): Record<string, DistinctValues> {
     const out: Record<string, DistinctValues> = {};
     for (const [name, d] of this.distinct) out[name] = d.capped ? { values: d.values.slice(), total: d.seen.size, capped: true } : { values: d.values.slice(), total: d.seen.size };
@@ -128,7 +197,7 @@ export class OpenGroup {
 
   /** Lines seen but not in the evidence. */
   get evidenceOmitted(): number {
-    return this.tail === null ? 0 : this.pastKept - 1;
+    return this.tail === null ? this.pastKept : this.pastKept - 1;
   }
 }
 

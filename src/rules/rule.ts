@@ -143,6 +143,12 @@ export interface GroupView {
   windowMs: number;
   /** Evidence lines: added before by an enrichment, the group's own, added after. Indexes run in that order. */
   evidence: { before: number; own: number; after: number };
+  /**
+   * Runs folded into this incident (rules with `aggregate`): 1 for a single run. With more,
+   * `firstTime`, `lastTime`, `count` and `distinct` cover all of them and the state is the
+   * latest run's.
+   */
+  runs: number;
 }
 
 /** A value shown as `label: value` by every output. */
@@ -238,6 +244,13 @@ export interface Rule<Signal = unknown, State = unknown> {
   /** Distinct values listed per name (the total is always counted). Default 20. */
   readonly distinctLimit?: number;
   readonly causedBy?: readonly CauseLink[];
+  /**
+   * Runs of the same failure fold into one incident: each group (one run: a task run, one
+   * request) is described, and runs with the same fingerprint within `windowMs` of each other are
+   * one incident with the run count (`GroupView.runs`). For rules whose groups are per request
+   * or per run but whose failures repeat (a task failing every night).
+   */
+  readonly aggregate?: { windowMs: number };
   readonly enrich?: Enrichment<State, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
   /** What the event means to this rule, or undefined when nothing. */
