@@ -42,12 +42,14 @@ export {
   dockerManifestMissingLayers,
   isDockerPushIncident,
   type DockerManifestRuleOptions,
-  type DockerPushIncident,
+  type DockerPushFields,
   type LayerCheck,
   type PushClient,
   type PushRequest,
 } from './rules/builtin/docker-manifest-missing-layers';
 export { formatImageRef } from './rules/builtin/docker-messages';
+/** A failed Docker push: the common fields and the push's own (`isDockerPushIncident` narrows to it). */
+export type DockerPushIncident = import('./incidents/incident').Incident & import('./rules/builtin/docker-manifest-missing-layers').DockerPushFields;
 export { PROXY_CONDITIONAL_GET_IGNORED } from './rules/builtin/proxy-conditional-get-ignored';
 export { createAnalyzer, AnalyzerStream, type AnalyzerStreamOptions } from './api/create-analyzer';
 export { analyzeFiles, type AnalyzeFilesOptions } from './api/analyze-files';

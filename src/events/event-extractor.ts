@@ -11,7 +11,7 @@ import { NO_SOURCE_COUNTERS, type EventSink, type SourceCounters } from './event
 import type { InputKind } from './log-event';
 import { NexusAssembler, type AssemblerState } from './nexus-assembler';
 import { RecordReader, type EnrichmentReader } from './record-reader';
-import { startsWithTimestamp } from './timestamp';
+import { HeaderScan } from './header-scan';
 
 export interface ExtractorOptions {
   source: string;
@@ -31,9 +31,11 @@ export interface ExtractorState {
   counters: SourceCounters;
 }
 
-/** A line is a nexus.log record when it starts with a timestamp (any variant). */
-function isNexusRecordStart(buf: Uint8Array, start: number, end: number): boolean {
-  return startsWithTimestamp(buf, start, end);
+const recordScan = new HeaderScan();
+
+/** A line starts a nexus.log record when a timestamp (any variant) and a level start it. */
+export function isNexusRecordStart(buf: Uint8Array, start: number, end: number): boolean {
+  return recordScan.scanLevel(buf, start, end) && recordScan.level >= 0;
 }
 
 export class EventExtractor {

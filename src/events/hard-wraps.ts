@@ -73,9 +73,11 @@ export function repairHardWraps(header: string, messageStart: number, continuati
   const pieces = [header];
   let length = header.length;
   let used = 0;
-  while (used < continuation.length && balance.unclosed) {
+  let cutAtSpace = header.endsWith(' ');
+  while (used < continuation.length && (balance.unclosed || cutAtSpace)) {
     const next = continuation[used] as string;
     if (next.length === 0 || isStackTraceLine(next) || length + next.length > maxLength) break;
+    cutAtSpace = next.endsWith(' ');
     pieces.push(next);
     length += next.length;
     balance.feed(next);

@@ -8,6 +8,9 @@
  * traces (`continuation: true`) also get events whose exception lines (not frames) hold one of
  * their literals: such events are kept as bytes until their trace says.
  *
+ * A header cut before its ` - ` separator (a pasted excerpt wrapped at spaces) is joined with
+ * the lines that follow until it is whole, then read the same way.
+ *
  * To keep event time moving through stretches with no relevant events, the timestamp of each
  * header line that crosses a 64 KiB boundary of the source is reported as a tick: positions
  * only, so any chunking gives the same ticks.
@@ -15,7 +18,7 @@
 import { HeaderScan } from './header-scan';
 import { parseHeader } from './header-parser';
 import { hasUnclosedDelimiter, repairHardWraps } from './hard-wraps';
-import { Candidates, type LiteralSet } from './literal-set';
+import { Candidates } from './literal-set';
 import type { LoggerRoute, NexusPlan } from './dispatch-plan';
 import type { NexusEvent } from './log-event';
 import { parseTimestamp } from './timestamp';
@@ -24,6 +27,8 @@ import type { EventSink, SourceCounters } from './event-sink';
 const LINE_TRUNCATED = 2;
 /** Ticks: one per header line that crosses a boundary of this many bytes. */
 export const TICK_BYTES = 64 * 1024;
+/** Lines joined at most to a header cut before its separator. */
+const MAX_JOINED = 4;
 
 export interface NexusAssemblerOptions {
   kind: 'nexus' | 'task';
@@ -39,7 +44,7 @@ export interface NexusAssemblerOptions {
 interface PendingEvent {
   /** The decoded header line, once the event is known to be relevant. */
   header: string | null;
-  /** The header's bytes while it is only possibly relevant (a rule reads its stack trace). */
+  /** The header's bytes while it is only possibly relevant (a rule reads its stack trace), or cut (`joining`). */
   bytes: Buffer | null;
   level: number;
   loggerHash: number;
@@ -47,6 +52,8 @@ interface PendingEvent {
   rules: number[];
   line: number;
   offset: number;
+  /** A header cut before its separator: lines are joined to it (count), -1 once whole or given up. */
+  joining: number;
   /** Keep exception lines: a rule reads them, or a hard wrap may need repairing. Decided at the first continuation line. */
   keep: boolean | null;
   continuation: string[];
@@ -72,6 +79,11 @@ function isFrame(buf: Uint8Array, start: number, end: number): boolean {
   return (buf[at] === 0x61 && buf[at + 1] === 0x74 && buf[at + 2] === SPACE) || (buf[at] === 0x2e && buf[at + 1] === 0x2e && buf[at + 2] === 0x2e);
 }
 
+interface Routed {
+  route: LoggerRoute;
+  loggerHash: number;
+}
+
 export class NexusAssembler {
   private readonly sink: EventSink;
   private readonly options: NexusAssemblerOptions;
@@ -90,8 +102,7 @@ export class NexusAssembler {
 
   line(buf: Buffer, start: number, end: number, lineNumber: number, byteOffset: number, flags: number, span: number): void {
     if (flags & LINE_TRUNCATED) this.counters.truncatedLines++;
-    const scan = this.scan;
-    if (!scan.scanLevel(buf, start, end)) {
+    if (!this.scan.scanLevel(buf, start, end)) {
       const pending = this.pending;
       if (pending !== null) this.continueEvent(pending, buf, start, end, flags);
       else if (!this.seenEvent) this.counters.unparsedLines++;
@@ -101,38 +112,25 @@ export class NexusAssembler {
     this.seenEvent = true;
     if (this.pending !== null) this.finish();
     if (Math.floor(byteOffset / TICK_BYTES) !== Math.floor((byteOffset + span) / TICK_BYTES)) this.tick(buf, start, end);
-
-    const levels = this.options.plan?.levels;
-    const routes = levels === undefined ? null : levels[scan.level];
+    const level = this.scan.level;
+    const routes = this.options.plan?.levels[level];
     if (routes === null || routes === undefined) return;
-    let route: LoggerRoute | null;
-    let from: number;
-    if (routes.needsLogger && scan.scanLogger(buf, end)) {
-      route = routes.byLogger.get(scan.loggerHash) ?? routes.anyLogger;
-      from = scan.messageStart;
-    } else {
-      route = routes.anyLogger;
-      from = start;
+    const base = { level, line: lineNumber, offset: byteOffset, keep: null, continuation: [], continuationChars: 0, continuationDropped: 0, truncated: (flags & LINE_TRUNCATED) !== 0 };
+    if (routes.needsLogger && !this.scan.scanLogger(buf, end)) {
+      // No ` - `: a header cut by a wrap. Join what follows before deciding.
+      this.pending = { ...base, header: null, bytes: Buffer.from(buf.subarray(start, end)), loggerHash: 0, rules: [], joining: 0 };
+      return;
     }
-    if (route === null) return;
-    const candidates = this.candidates;
-    candidates.clear();
-    route.header.match(buf, from, end, candidates);
-    if (candidates.size === 0 && route.continuation === null) return;
-    const relevant = candidates.size > 0;
+    const routed = this.routeAndMatch(buf, start, end, routes.needsLogger);
+    if (routed === null) return;
+    const relevant = this.candidates.size > 0;
     this.pending = {
+      ...base,
       header: relevant ? buf.toString('utf8', start, end) : null,
       bytes: relevant ? null : Buffer.from(buf.subarray(start, end)),
-      level: scan.level,
-      loggerHash: routes.needsLogger ? scan.loggerHash : 0,
-      rules: relevant ? candidates.list.slice() : [],
-      line: lineNumber,
-      offset: byteOffset,
-      keep: null,
-      continuation: [],
-      continuationChars: 0,
-      continuationDropped: 0,
-      truncated: (flags & LINE_TRUNCATED) !== 0,
+      loggerHash: routed.loggerHash,
+      rules: relevant ? this.candidates.list.slice() : [],
+      joining: -1,
     };
   }
 
@@ -155,6 +153,30 @@ export class NexusAssembler {
     this.seenEvent = state.seenEvent;
   }
 
+  /**
+   * The route of a header (its level is in `scan`) and the rules whose literals it holds, in
+   * `candidates`. Null when no rule reads it, or it holds none and no rule reads its trace.
+   */
+  private routeAndMatch(buf: Buffer, start: number, end: number, withLogger: boolean): Routed | null {
+    const routes = this.options.plan?.levels[this.scan.level];
+    if (routes === null || routes === undefined) return null;
+    let route: LoggerRoute | null;
+    let from = start;
+    let loggerHash = 0;
+    if (withLogger && this.scan.messageStart !== -1) {
+      loggerHash = this.scan.loggerHash;
+      route = routes.byLogger.get(loggerHash) ?? routes.anyLogger;
+      from = this.scan.messageStart;
+    } else {
+      route = routes.anyLogger;
+    }
+    if (route === null) return null;
+    this.candidates.clear();
+    route.header.match(buf, from, end, this.candidates);
+    if (this.candidates.size === 0 && route.continuation === null) return null;
+    return { route, loggerHash };
+  }
+
   private routeOf(pending: PendingEvent): LoggerRoute | null {
     const routes = this.options.plan?.levels[pending.level];
     if (routes === null || routes === undefined) return null;
@@ -163,10 +185,14 @@ export class NexusAssembler {
 
   private continueEvent(pending: PendingEvent, buf: Buffer, start: number, end: number, flags: number): void {
     if (flags & LINE_TRUNCATED) pending.truncated = true;
-    const continuationSet: LiteralSet | null | undefined = this.routeOf(pending)?.continuation;
+    if (pending.joining >= 0) {
+      if (this.join(pending, buf, start, end)) return;
+    }
+    const continuationSet = this.routeOf(pending)?.continuation;
     if (pending.keep === null) {
       // Exception lines are kept when a rule may read them, or when the header is visibly cut (a hard wrap).
-      pending.keep = continuationSet != null || (pending.header !== null && hasUnclosedDelimiter(pending.header));
+      const header = pending.header;
+      pending.keep = continuationSet != null || (header !== null && (hasUnclosedDelimiter(header) || header.endsWith(' ')));
     }
     if (!pending.keep || isFrame(buf, start, end)) {
       pending.continuationDropped++;
@@ -189,6 +215,44 @@ export class NexusAssembler {
     pending.continuationChars += text.length;
   }
 
+  /**
+   * A line after a header cut before its separator: joined to it while the header has no
+   * separator yet or ends with a space (the cut was at a space), then the whole header is read
+   * like any other. True when the line was joined.
+   */
+  private join(pending: PendingEvent, buf: Buffer, start: number, end: number): boolean {
+    const bytes = pending.bytes as Buffer;
+    const whole = this.scan.scanLevel(bytes, 0, bytes.length) && this.scan.scanLogger(bytes, bytes.length);
+    const cutAtSpace = bytes.length > 0 && bytes[bytes.length - 1] === SPACE;
+    if (pending.joining < MAX_JOINED && (!whole || cutAtSpace) && !isFrame(buf, start, end) && end > start && bytes.length + (end - start) <= this.options.maxEventChars) {
+      pending.bytes = Buffer.concat([bytes, buf.subarray(start, end)]);
+      pending.joining++;
+      return true;
+    }
+    this.settleJoined(pending);
+    return false;
+  }
+
+  /** The cut header is as whole as it gets: read it. The pending event is kept only if a rule may want it. */
+  private settleJoined(pending: PendingEvent): void {
+    pending.joining = -1;
+    const bytes = pending.bytes as Buffer;
+    if (!this.scan.scanLevel(bytes, 0, bytes.length)) return;
+    const withLogger = this.scan.scanLogger(bytes, bytes.length);
+    const routed = this.routeAndMatch(bytes, 0, bytes.length, withLogger);
+    if (routed === null) {
+      pending.rules = [];
+      pending.keep = false;
+      return;
+    }
+    pending.loggerHash = routed.loggerHash;
+    if (this.candidates.size > 0) {
+      pending.rules = this.candidates.list.slice();
+      pending.header = bytes.toString('utf8');
+      pending.bytes = null;
+    }
+  }
+
   private tick(buf: Buffer, start: number, end: number): void {
     const parsed = parseTimestamp(buf.toString('latin1', start, Math.min(end, start + 40)), 0);
     if (parsed !== undefined) this.sink.tick(parsed.epochMs);
@@ -197,6 +261,7 @@ export class NexusAssembler {
   private finish(): void {
     const pending = this.pending as PendingEvent;
     this.pending = null;
+    if (pending.joining >= 0) this.settleJoined(pending);
     if (pending.rules.length === 0) return; // only possibly relevant, and its trace said no
     const headerText = pending.header ?? (pending.bytes as Buffer).toString('utf8');
     const header = parseHeader(headerText);

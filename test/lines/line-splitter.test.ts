@@ -1,18 +1,19 @@
 import fc from 'fast-check';
-import { LINE_HAS_LITERAL, LINE_TRUNCATED, LineSplitter } from '../../src/lines/line-splitter';
+import { LINE_TRUNCATED, LineSplitter } from '../../src/lines/line-splitter';
 
 interface SeenLine {
   text: string;
   line: number;
   offset: number;
   flags: number;
+  span: number;
 }
 
-function split(chunks: Array<string | Buffer>, literals: string[] = [], maxLineBytes = 1024 * 1024): SeenLine[] {
+function split(chunks: Array<string | Buffer>, maxLineBytes = 1024 * 1024): SeenLine[] {
   const seen: SeenLine[] = [];
   const splitter = new LineSplitter(
-    { line: (buf, start, end, line, offset, flags) => seen.push({ text: buf.toString('utf8', start, end), line, offset, flags }) },
-    { literals, maxLineBytes },
+    { line: (buf, start, end, line, offset, flags, span) => seen.push({ text: buf.toString('utf8', start, end), line, offset, flags, span }) },
+    { maxLineBytes },
   );
   for (const chunk of chunks) splitter.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   splitter.end();
@@ -43,22 +44,44 @@ describe('LineSplitter', () => {
     ]);
   });
 
-  it('flags exactly the lines that contain a literal, also when a literal straddles chunks', () => {
-    const lines = split(['one\ntwo Manifest re', 'fers to missing layer\nthree\nInvalid Manifest\n'], [
-      'Manifest refers to missing layer',
-      'Invalid Manifest',
+  it('reports each line\'s span: its bytes up to the next line, terminator included', () => {
+    const lines = split(['ab\r\ncd', 'e\nf']);
+    expect(lines.map((l) => [l.offset, l.span])).toEqual([
+      [0, 4],
+      [4, 4],
+      [8, 1],
     ]);
-    expect(lines.map((l) => [l.text.slice(0, 5), l.flags & LINE_HAS_LITERAL])).toEqual([
-      ['one', 0],
-      ['two M', LINE_HAS_LITERAL],
-      ['three', 0],
-      ['Inval', LINE_HAS_LITERAL],
+    // The spans tile the input: offset + span is the next line's offset.
+    expect(lines.every((l, i) => i === lines.length - 1 || l.offset + l.span === lines[i + 1]?.offset)).toBe(true);
+  });
+
+  it('splits a source whose lines end with a lone \\r (old Mac, some copy tools), in any chunking', () => {
+    const text = 'one\rtwo\r\rthree';
+    const whole = split([text]);
+    expect(whole.map((l) => [l.text, l.line, l.offset])).toEqual([
+      ['one', 1, 0],
+      ['two', 2, 4],
+      ['', 3, 8],
+      ['three', 4, 9],
     ]);
+    for (let cut = 1; cut < text.length; cut++) expect(split([text.slice(0, cut), text.slice(cut)])).toEqual(whole);
+    for (let size = 1; size <= 4; size++) {
+      const chunks: string[] = [];
+      for (let at = 0; at < text.length; at += size) chunks.push(text.slice(at, at + size));
+      expect(split(chunks)).toEqual(whole);
+    }
+  });
+
+  it('keeps \\n mode when the first terminator is \\r\\n, even when a chunk ends between them', () => {
+    const text = 'a\r\nb\rc\nd';
+    const whole = split([text]);
+    expect(whole.map((l) => l.text)).toEqual(['a', 'b\rc', 'd']);
+    for (let cut = 1; cut < text.length; cut++) expect(split([text.slice(0, cut), text.slice(cut)])).toEqual(whole);
   });
 
   it('caps an over-long line, flags it, and keeps splitting after it', () => {
     const long = 'x'.repeat(5000);
-    const lines = split([`${long}\nnext\n`], [], 100);
+    const lines = split([`${long}\nnext\n`], 100);
     expect(lines.map((l) => [l.text.length, l.flags & LINE_TRUNCATED])).toEqual([
       [100, LINE_TRUNCATED],
       [4, 0],
@@ -67,18 +90,13 @@ describe('LineSplitter', () => {
 
   it('caps an over-long line that arrives in many chunks without keeping more than the cap', () => {
     const seen: number[] = [];
-    const splitter = new LineSplitter({ line: (_b, s, e) => seen.push(e - s) }, { literals: [], maxLineBytes: 1000 });
+    const splitter = new LineSplitter({ line: (_b, s, e) => seen.push(e - s) }, { maxLineBytes: 1000 });
     const piece = Buffer.alloc(64 * 1024, 0x61);
     for (let i = 0; i < 160; i++) splitter.write(piece); // 10 MiB, no newline
     expect((splitter as unknown as { carryBytes: number }).carryBytes).toBeLessThanOrEqual(1001);
     splitter.write(Buffer.from('\nshort\n'));
     splitter.end();
     expect(seen).toEqual([1000, 5]);
-  });
-
-  it('does not flag a literal that lies past the cap', () => {
-    const lines = split([`${'x'.repeat(200)}Invalid Manifest\n`], ['Invalid Manifest'], 100);
-    expect(lines[0]?.flags).toBe(LINE_TRUNCATED);
   });
 
   it('strips a UTF-8 byte order mark from the first line only, in any chunking', () => {
@@ -100,14 +118,15 @@ describe('LineSplitter', () => {
 
   it('takes whole lines in line mode, with or without their terminator', () => {
     const seen: string[] = [];
-    const splitter = new LineSplitter({ line: (b, s, e) => seen.push(b.toString('utf8', s, e)) }, { literals: [], maxLineBytes: 100 });
+    const splitter = new LineSplitter({ line: (b, s, e) => seen.push(b.toString('utf8', s, e)) }, { maxLineBytes: 100 });
     splitter.writeLine(Buffer.from('one'));
     splitter.writeLine(Buffer.from('two\r\n'));
     splitter.writeLine(Buffer.from('three\n'));
-    expect(seen).toEqual(['one', 'two', 'three']);
+    splitter.writeLine(Buffer.from('four\r'));
+    expect(seen).toEqual(['one', 'two', 'three', 'four']);
   });
 
-  it('gives the same lines, numbers, offsets and flags for any chunking (property)', () => {
+  it('gives the same lines, numbers, offsets, spans and flags for any chunking, with any terminators and a small cap (property)', () => {
     const alphabet = fc.constantFrom('a', 'b', 'X', 'Y', ' ', '\n', '\r', 'é');
     fc.assert(
       fc.property(fc.array(alphabet, { maxLength: 300 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }), (chars, sizes) => {
@@ -118,7 +137,7 @@ describe('LineSplitter', () => {
           chunks.push(bytes.subarray(at, at + size));
           at += size;
         }
-        expect(split(chunks, ['XY', 'aXb'], 50)).toEqual(split([bytes], ['XY', 'aXb'], 50));
+        expect(split(chunks, 50)).toEqual(split([bytes], 50));
       }),
       { numRuns: 300 },
     );
@@ -128,54 +147,13 @@ describe('LineSplitter', () => {
 describe('LineSplitter cap and CRLF together', () => {
   it('treats a line of exactly the cap plus CRLF alike whether or not it spans chunks', () => {
     const line = `${'y'.repeat(50)}\r\nz\n`;
-    const whole = split([line], [], 50);
+    const whole = split([line], 50);
     expect(whole.map((l) => [l.text.length, l.flags])).toEqual([
       [50, 0],
       [1, 0],
     ]);
     for (let cut = 1; cut < line.length; cut++) {
-      expect(split([line.slice(0, cut), line.slice(cut)], [], 50)).toEqual(whole);
+      expect(split([line.slice(0, cut), line.slice(cut)], 50)).toEqual(whole);
     }
-  });
-});
-
-describe('LineSplitter level-gated literals', () => {
-  function flagged(text: string, chunkSize = 1 << 20): string[] {
-    const seen: string[] = [];
-    const splitter = new LineSplitter(
-      { line: (buf, s, e, _n, _o, flags) => void (flags & LINE_HAS_LITERAL && seen.push(buf.toString('utf8', s, e).slice(29, 40))) },
-      { literals: ['ALWAYS'], gatedLiterals: { W: ['Needle'], E: ['Needle'], I: ['InfoOnly'] }, maxLineBytes: 1 << 20 },
-    );
-    const bytes = Buffer.from(text);
-    for (let at = 0; at < bytes.length; at += chunkSize) splitter.write(bytes.subarray(at, at + chunkSize));
-    splitter.end();
-    return seen;
-  }
-  const line = (level: string, message: string): string => `2025-01-01 10:00:00,000+0000 ${level.padEnd(5)} [t]  *SYSTEM a.B - ${message}`;
-
-  it('finds gated literals only in headers of the gated levels; ungated ones everywhere', () => {
-    const text = [
-      line('WARN', 'a Needle here'),
-      line('ERROR', 'Needle too'),
-      line('INFO', 'a Needle not wanted'),
-      line('DEBUG', 'Needle neither'),
-      '\tat Needle.in(Trace.java:1)',
-      line('INFO', 'ALWAYS found'),
-      line('INFO', 'an InfoOnly literal'),
-      line('WARN', 'an InfoOnly literal in a WARN line'),
-    ].join('\n');
-    // Each level is searched for its own literals only.
-    expect(flagged(text)).toEqual(['WARN  [t]  ', 'ERROR [t]  ', 'INFO  [t]  ', 'INFO  [t]  ']);
-  });
-
-  it('does not look past the end of the line, and works in any chunking', () => {
-    const text = [line('WARN', 'nothing here'), line('INFO', 'Needle after the WARN line'), line('ERROR', 'last Needle')].join('\n');
-    for (const size of [1, 7, 64, 1 << 20]) expect(flagged(text, size)).toEqual(['ERROR [t]  ']);
-  });
-
-  it('reads the level in every layout: console, collapsed spaces, no offset', () => {
-    expect(flagged('2025-01-01 10:00:00,000+0000 WARN [t] u a.B - Needle')).toHaveLength(1);
-    expect(flagged('2025-01-01 10:00:00,000 ERROR [t] u a.B - Needle')).toHaveLength(1);
-    expect(flagged('2025-01-01T10:00:00.000+02:00   WARN  [t] u a.B - Needle')).toHaveLength(1);
   });
 });

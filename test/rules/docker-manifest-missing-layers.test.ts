@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Analyzer } from '../../src/analyzer';
-import { isDockerPushIncident, type DockerPushIncident } from '../../src/rules/builtin/docker-manifest-missing-layers';
+import { isDockerPushIncident } from '../../src/rules/builtin/docker-manifest-missing-layers';
+import type { DockerPushIncident } from '../../src/index';
 import { analyze, digest, infoLine, missingLayerLine, rejectionLine, SAMPLES } from '../support/helpers';
 
 const pushes = (text: string, options = {}): DockerPushIncident[] => analyze(text, options).filter(isDockerPushIncident);

@@ -2,8 +2,10 @@
 import * as path from 'node:path';
 import { analyzeFiles } from '../../src/api/analyze-files';
 import type { Incident } from '../../src/incidents/incident';
-import { isDockerPushIncident, type DockerPushIncident } from '../../src/rules/builtin/docker-manifest-missing-layers';
-import { isRequestLogName, parseBlobPath, parseRequestLine } from '../../src/source/request-log';
+import { isDockerPushIncident } from '../../src/rules/builtin/docker-manifest-missing-layers';
+import type { DockerPushIncident } from '../../src/index';
+import { kindOfName } from '../../src/events/classify-input';
+import { parseBlobPath, parseRequestLine } from '../../src/events/http-log-line';
 import { SAMPLES } from '../support/helpers';
 
 const UA = 'docker/24.0.7 go/go1.20.10 UpstreamClient(Docker-Client/24.0.7 \\(linux\\))';
@@ -21,15 +23,16 @@ describe('request.log lines', () => {
 
   it('3.17+: Content-Length, User-Agent and [thread]', () => {
     const line = `172.18.0.1 - admin [09/Apr/2026:14:23:42 +0000] "PUT /repository/docker-hosted/v2/test-image/manifests/1.0 HTTP/1.1" 400 22997 0 165 "${UA}" [qtp1985555490-85]`;
-    expect(parseRequestLine(line)).toEqual({ ...expected, userAgent: UA, thread: 'qtp1985555490-85' });
+    expect(parseRequestLine(line)).toMatchObject({ ...expected, kind: 'request', bytes: 0, text: line, userAgent: UA, thread: 'qtp1985555490-85' });
   });
 
   it('3.13+: no [thread]; 3.3+: no Content-Length; older: no User-Agent', () => {
     const base = '172.18.0.1 - admin [09/Apr/2026:14:23:42 +0000] "PUT /repository/docker-hosted/v2/test-image/manifests/1.0 HTTP/1.1" 400';
-    expect(parseRequestLine(`${base} 22997 0 165 "buildkit/v0.29"`)).toEqual({ ...expected, userAgent: 'buildkit/v0.29', thread: null });
-    expect(parseRequestLine(`${base} 0 165 "buildkit/v0.29"`)).toEqual({ ...expected, userAgent: 'buildkit/v0.29', thread: null });
-    expect(parseRequestLine(`${base} 0 165`)).toEqual({ ...expected, userAgent: null, thread: null });
-    expect(parseRequestLine(`${base} - 0 165 "" [qtp1-2]`)).toEqual({ ...expected, userAgent: null, thread: 'qtp1-2' });
+    expect(parseRequestLine(`${base} 22997 0 165 "buildkit/v0.29"`)).toMatchObject({ ...expected, userAgent: 'buildkit/v0.29', thread: null });
+    expect(parseRequestLine(`${base} 0 165 "buildkit/v0.29"`)).toMatchObject({ ...expected, userAgent: 'buildkit/v0.29', thread: null });
+    expect(parseRequestLine(`${base} 0 165`)).toMatchObject({ ...expected, userAgent: null, thread: null });
+    expect(parseRequestLine(`${base} - 0 165 "" [qtp1-2]`)).toMatchObject({ ...expected, userAgent: null, thread: 'qtp1-2' });
+    expect(parseRequestLine(`${base} - - 165`)).toMatchObject({ ...expected, bytes: null });
   });
 
   it('applies the offset; an anonymous user is null; junk is not a request', () => {
@@ -40,9 +43,11 @@ describe('request.log lines', () => {
   });
 
   it('knows request log names and blob paths', () => {
-    expect(isRequestLogName('/nexus-data/log/request.log')).toBe(true);
-    expect(isRequestLogName('log/request-2026-11-19.log.gz')).toBe(true);
-    expect(isRequestLogName('log/nexus.log')).toBe(false);
+    expect(kindOfName('/nexus-data/log/request.log')).toBe('request');
+    expect(kindOfName('log/request-2026-11-19.log.gz')).toBe('request');
+    expect(kindOfName('log/outbound-request.log')).toBe('outbound');
+    expect(kindOfName('log/nexus.log')).toBe('nexus');
+    expect(kindOfName('C:\\sonatype-work\\nexus3\\log\\tasks\\blobstore.compact-20250910013622123.log')).toBe('task');
     const digest = `sha256:${'a'.repeat(64)}`;
     expect(parseBlobPath(`/repository/docker-group/v2/team/app/blobs/${digest}`)).toEqual({ repository: 'docker-group', image: 'team/app', digest });
     expect(parseBlobPath(`/v2/team/app/blobs/${digest}`)).toEqual({ repository: null, image: 'team/app', digest });

@@ -43,8 +43,8 @@ export interface PushClient {
   userAgent: string | null;
 }
 
-/** The incident of this rule: the common fields plus these (docs/rules/docker-manifest-missing-layers.md). */
-export interface DockerPushIncident {
+/** The fields this rule adds to its incidents (docs/rules/docker-manifest-missing-layers.md); `DockerPushIncident` in the public API. */
+export interface DockerPushFields {
   rule: typeof DOCKER_MANIFEST_MISSING_LAYERS;
   repository: string | null;
   image: string | null;
@@ -62,7 +62,7 @@ export interface DockerPushIncident {
 }
 
 /** Narrows an incident (or anything with a `rule`) to a push incident. */
-export function isDockerPushIncident<T extends { rule: string }>(incident: T): incident is T & DockerPushIncident {
+export function isDockerPushIncident<T extends { rule: string }>(incident: T): incident is T & DockerPushFields {
   return incident.rule === DOCKER_MANIFEST_MISSING_LAYERS;
 }
 
@@ -199,9 +199,11 @@ function describePush(state: Readonly<PushState>, group: GroupView, windowMs: nu
     summary = `The manifest of ${imageRef}${within} pushed${by} refers to ${plural(layerCount, 'missing layer')}; no rejection was logged ${unansweredBecause(group.reason, windowMs)}.`;
     diagnosis = missingLayersDiagnosis(names, layerCount, false);
   }
+  const { before, own, after } = group.evidence;
+  // The cause rests on the push's own lines, unless request.log proves more (below).
+  diagnosis = { ...diagnosis, evidence: Array.from({ length: own }, (_v, i) => before + i) };
   if (state.layerChecks.length > 0) {
     // The checks were put before the push's own lines, the PUT from request.log after them.
-    const { before, own, after } = group.evidence;
     const proof = [...Array.from({ length: before }, (_v, i) => i), ...Array.from({ length: after }, (_v, i) => before + own + i)];
     diagnosis = { ...layerCheckDiagnosis({ repository: state.repository, image: imageRef, missing: layerCount, rejected: state.request !== null }, state.layerChecks), evidence: proof };
   }

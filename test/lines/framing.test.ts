@@ -1,0 +1,81 @@
+/** The wrappers logs come in (containers, pastes) are taken off, per source, in any chunking. */
+import { LineFramer, type FramingKind } from '../../src/lines/framing';
+import { LineSplitter } from '../../src/lines/line-splitter';
+import { isNexusRecordStart } from '../../src/events/event-extractor';
+
+function unwrap(text: string, chunk = text.length): { lines: string[]; framing: FramingKind | null; foreign: number; places: Array<[number, number]> } {
+  const lines: string[] = [];
+  const places: Array<[number, number]> = [];
+  const framer = new LineFramer(
+    {
+      line: (buf, start, end, line, offset) => {
+        lines.push(buf.toString('utf8', start, end));
+        places.push([line, offset]);
+      },
+    },
+    { isRecordStart: isNexusRecordStart, maxLineBytes: 1 << 20 },
+  );
+  const splitter = new LineSplitter(framer, { maxLineBytes: 1 << 20 });
+  const bytes = Buffer.from(text);
+  for (let at = 0; at < bytes.length; at += Math.max(1, chunk)) splitter.write(bytes.subarray(at, at + Math.max(1, chunk)));
+  splitter.end();
+  framer.end();
+  return { lines, framing: framer.framing, foreign: framer.counters.foreignLines, places };
+}
+
+const A = '2022-07-18 05:43:59,234+0000 INFO  [qtp1-507] admin org.x.A - first';
+const B = '2022-07-18 05:43:59,237+0000 WARN  [qtp1-511] admin org.x.B - second';
+const TRACE = '\tat org.x.C.d(C.java:1)';
+
+describe('LineFramer', () => {
+  it('passes a plain log through untouched', () => {
+    expect(unwrap([A, TRACE, B].join('\n'))).toMatchObject({ lines: [A, TRACE, B], framing: 'plain' });
+  });
+
+  it('docker compose v1 and v2 prefixes, setting aside the lines of other services', () => {
+    const text = [`nexus_1        | ${A}`, `db_1           | LOG:  database system is ready`, `nexus_1        | ${TRACE}`, `nexus_1        | ${B}`].join('\n');
+    expect(unwrap(text)).toMatchObject({ lines: [A, TRACE, B], framing: 'compose', foreign: 1 });
+    expect(unwrap([`nexus-1  | ${A}`, `nexus-1  | ${B}`].join('\n')).lines).toEqual([A, B]);
+  });
+
+  it('kubectl --prefix, CRI files (P parts joined) and Docker json-file lines', () => {
+    expect(unwrap([`[pod/nexus-0/nexus] ${A}`, `[pod/nexus-0/nexus] ${B}`].join('\n'))).toMatchObject({ lines: [A, B], framing: 'kubectl' });
+    const half = A.slice(0, 30);
+    const cri = [`2024-05-01T10:00:00.123456789Z stdout P ${half}`, `2024-05-01T10:00:00.123456790Z stdout F ${A.slice(30)}`, `2024-05-01T10:00:01.000000000Z stderr F ${B}`].join('\n');
+    expect(unwrap(cri)).toMatchObject({ lines: [A, B], framing: 'cri' });
+    const json = [A, TRACE, B].map((line) => JSON.stringify({ log: `${line}\n`, stream: 'stdout', time: '2022-07-18T05:43:59.2Z' })).join('\n');
+    expect(unwrap(json)).toMatchObject({ lines: [A, TRACE, B], framing: 'docker-json' });
+  });
+
+  it('markdown quotes and indentation, keeping a stack frame\'s own indentation', () => {
+    expect(unwrap([`> ${A}`, `> ${TRACE}`, `>`, `> > ${B}`].join('\n'))).toMatchObject({ lines: [A, TRACE, '', B], framing: 'quoted' });
+    expect(unwrap([`    ${A}`, `    ${TRACE}`, `    ${B}`].join('\n'))).toMatchObject({ lines: [A, TRACE, B], framing: 'indented' });
+  });
+
+  it('lines before the first record wait for the decision, keep their places, and go through the same framing', () => {
+    const text = ['nexus_1  | Nexus starting...', `nexus_1  | ${A}`].join('\n');
+    const { lines, places } = unwrap(text);
+    expect(lines).toEqual(['Nexus starting...', A]);
+    expect(places).toEqual([
+      [1, 0],
+      [2, 29],
+    ]);
+  });
+
+  it('decides the same way in any chunking', () => {
+    const texts = [
+      [`nexus_1  | ${A}`, `nexus_1  | ${TRACE}`, `nexus_1  | ${B}`].join('\n'),
+      [`> ${A}`, `> ${B}`].join('\n'),
+      [A, B].map((line) => JSON.stringify({ log: `${line}\n` })).join('\n'),
+    ];
+    for (const text of texts) {
+      const whole = unwrap(text);
+      for (const chunk of [1, 5, 64]) expect(unwrap(text, chunk)).toEqual(whole);
+    }
+  });
+
+  it('gives up after many lines with no record: plain, nothing lost', () => {
+    const lines = Array.from({ length: 300 }, (_, i) => `not a log line ${i}`);
+    expect(unwrap(lines.join('\n'))).toMatchObject({ lines, framing: 'plain' });
+  });
+});
