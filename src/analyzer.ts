@@ -15,7 +15,7 @@ import { docsAddress } from './rules/docs-address';
 import { builtinRules } from './rules/builtin/index';
 import type { AnyRule, Enrichment, ParkedGroup } from './rules/rule';
 import { LiveClock } from './source/live-clock';
-import { validateSnapshot } from './snapshot-validation';
+import { CheckpointError, validateSnapshot } from './snapshot-validation';
 
 export interface AnalyzerOptions {
   /** Correlation window in log time, for the built-in rules that pair lines of one request. Default 10,000 ms. */
@@ -262,11 +262,13 @@ export class Analyzer {
 
   /**
    * The event in progress is complete even if no further line arrives (a live stream that
-   * went quiet). Results then depend on timing; batch callers never need this.
+   * went quiet), and the events held for ordering go on. Results then depend on timing; batch
+   * callers never need this.
    */
   flushPendingEvent(): readonly Incident[] {
     this.assertOpen();
     this.current().flushPendingEvent();
+    this.time.flush(this.sourceKind);
     return this.take();
   }
 
@@ -276,7 +278,7 @@ export class Analyzer {
     const state = this.current().state();
     return {
       version: 2,
-      source: { name: this.sourceName, kind: this.sourceKind, offset: state.splitter.bytesSeen, state },
+      source: { name: this.sourceName, kind: this.sourceKind, offset: state.counters.bytes, state },
       finishedSources: { ...this.totals },
       clocks: this.engine.clockState(),
       time: this.time.state(),
@@ -292,6 +294,7 @@ export class Analyzer {
   static restore(snapshot: AnalyzerSnapshot, options: AnalyzerOptions = {}): Analyzer {
     const checked = validateSnapshot(snapshot);
     const analyzer = new Analyzer({ ...options, source: checked.source.name, kind: checked.source.kind });
+    checkRuleIndexes(checked, analyzer.rules.length);
     (analyzer.extractor as EventExtractor).restoreState(checked.source.state);
     Object.assign(analyzer.totals, checked.finishedSources);
     analyzer.engine.restoreState(checked.engine, checked.clocks);
@@ -475,6 +478,16 @@ export class Analyzer {
   private assertOpen(): void {
     if (this.ended) throw new Error('analyzer has ended: create a new Analyzer for new input');
   }
+}
+
+/** Rule indexes in a checkpoint must name rules this analyzer runs (the same list it was made with). */
+function checkRuleIndexes(snapshot: AnalyzerSnapshot, ruleCount: number): void {
+  const check = (rules: readonly number[], field: string): void => {
+    const bad = rules.find((rule) => rule >= ruleCount);
+    if (bad !== undefined) throw new CheckpointError(field, `names rule ${bad}, but this analyzer runs ${ruleCount} rule(s): restore with the options and rules the checkpoint was made with`);
+  };
+  check(snapshot.source.state.assembler?.pending?.rules ?? [], 'checkpoint.source.state.assembler.pending.rules');
+  snapshot.time.clocks.forEach((clock, i) => clock.held.forEach((held, j) => check(held.rules, `checkpoint.time.clocks[${i}].held[${j}].rules`)));
 }
 
 function toBuffer(chunk: Uint8Array | string): Buffer {

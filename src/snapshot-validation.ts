@@ -138,6 +138,7 @@ const snapshotCheck = object({
         terminator: (value, at) => {
           if (value !== 0 && value !== 10 && value !== 13) fail(at, `must be 0, 10 or 13, got ${describe(value)}`);
         },
+        undecided: base64OrNull,
         pendingCr: boolean,
       }),
       framing: object(
@@ -244,9 +245,9 @@ const snapshotCheck = object({
 export function validateSnapshot(snapshot: unknown): AnalyzerSnapshot {
   snapshotCheck(snapshot, 'checkpoint');
   const checked = snapshot as AnalyzerSnapshot;
-  if (checked.source.offset !== checked.source.state.splitter.bytesSeen) {
-    fail('checkpoint.source.offset', `must equal source.state.splitter.bytesSeen (${checked.source.state.splitter.bytesSeen}), got ${checked.source.offset}`);
-  }
+  const { splitter } = checked.source.state;
+  const consumed = splitter.bytesSeen + (splitter.undecided === null ? 0 : Buffer.from(splitter.undecided, 'base64').length);
+  if (checked.source.offset !== consumed) fail('checkpoint.source.offset', `must equal the bytes the splitter consumed (${consumed}), got ${checked.source.offset}`);
   if (checked.source.kind !== checked.source.state.kind) fail('checkpoint.source.kind', `must equal source.state.kind (${checked.source.state.kind})`);
   const ids = new Set<string>();
   checked.engine.groups.forEach((group, i) => {

@@ -378,7 +378,7 @@ export class CorrelationEngine {
   }
 
   private idOf(rule: AnyRule, key: string, event: AnyEvent): string {
-    return stableHash([rule.id, key, event.time, event.offset, event.line]);
+    return stableHash([rule.id, key, event.time, event.line]);
   }
 
   private openGroup(index: number, rule: AnyRule, signal: unknown, event: AnyEvent, key: string): OpenGroup {

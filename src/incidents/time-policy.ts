@@ -5,8 +5,9 @@
  *   a batch) is counted and not correlated again.
  * - **Order**: events are held in a small reorder buffer and handed on in time order once the
  *   clock is `reorderMs` past them, so an excerpt pasted out of order, or two threads whose lines
- *   reach the file late, correlate as they happened. Bounded by count and size: past either,
- *   the oldest goes on at once.
+ *   reach the file late, correlate as they happened. An event further back than that (a clock
+ *   stepped back, a stray old line) keeps its place: what came before it goes first. Bounded by
+ *   count and size: past either, the oldest goes on at once.
  * - **Clock jumps**: the clock (per input kind) moves forward with the events and ticks, but a jump
  *   of more than `maxClockJumpMs` is believed only when the next observation confirms it. One
  *   stray line dated 9999 cannot close every other group; a server that really restarted days
@@ -149,6 +150,9 @@ export class TimePolicy {
     }
     this.remember(print);
     const clock = this.clockOf(event.kind);
+    // An event already further back than the reorder window (a clock stepped back, a stray line)
+    // keeps its place in the stream: what arrived before it goes first.
+    if (event.time <= clock.frontier - this.options.reorderMs) this.release(event.kind, clock, true);
     this.observe(clock, event.time);
     clock.held.push({ event, rules, seq: this.seq++ });
     this.release(event.kind, clock, false);

@@ -6,9 +6,10 @@
  * buffer, which caps them near 300 MB/s (docs/performance.md). Here a line costs one native
  * `indexOf` for its terminator.
  *
- * Terminators: `\n` and `\r\n`; a source whose first terminator is a lone `\r` (old Mac
- * style, some copy-paste tools) is split on `\r`. The choice depends only on the bytes, never
- * on how they were chunked. Lines longer than `maxLineBytes` are cut (flagged), never buffered
+ * Terminators: `\n` and `\r\n`; a source with no `\n` at all in its first 64 KiB but lone
+ * `\r`s (old Mac style, some copy-paste tools) is split on `\r`. One stray `\r` in a normal
+ * log changes nothing. The choice depends only on the bytes, never on how they were chunked:
+ * bytes wait (at most 64 KiB) until a `\n` decides it. Lines longer than `maxLineBytes` are cut (flagged), never buffered
  * whole, and the split stays linear.
  */
 
@@ -31,8 +32,10 @@ export interface LineSplitterOptions {
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
-/** Terminator not known yet (no terminator seen). */
+/** Terminator not known yet (no `\n` seen, and less than DECIDE_BYTES read). */
 const UNDECIDED = 0;
+/** Bytes read without a `\n` after which a source with lone `\r`s is split on them. */
+const DECIDE_BYTES = 64 * 1024;
 
 /** Where a splitter is, as plain JSON: enough to resume the same source exactly. */
 export interface SplitterState {
@@ -43,8 +46,10 @@ export interface SplitterState {
   carryOffset: number;
   /** Bytes of the carried line dropped past the cap. */
   carryDropped: number;
-  /** 10 (`\n`), 13 (`\r`) or 0 while no terminator was seen. */
+  /** 10 (`\n`), 13 (`\r`) or 0 while undecided. */
   terminator: number;
+  /** Bytes read while undecided, base64 (at most 64 KiB and a chunk). */
+  undecided: string | null;
   /** The previous chunk ended with the `\r` of a `\r\n` in `\r` mode, or a `\r` not yet known to be one. */
   pendingCr: boolean;
 }
@@ -53,6 +58,8 @@ export class LineSplitter {
   private readonly maxLineBytes: number;
   private readonly sink: LineSink;
   private terminator = UNDECIDED;
+  private undecided: Buffer[] = [];
+  private undecidedBytes = 0;
 
   /** Pieces of a line that started in an earlier chunk (never more than maxLineBytes + 1 in total). */
   private carry: Buffer[] = [];
@@ -79,7 +86,7 @@ export class LineSplitter {
 
   /** Bytes consumed so far (including a leading BOM). */
   get byteCount(): number {
-    return this.bytesSeen;
+    return this.bytesSeen + this.undecidedBytes;
   }
 
   /** True when the source is split on lone `\r`. */
@@ -95,6 +102,7 @@ export class LineSplitter {
       carryOffset: this.carryOffset,
       carryDropped: this.carryDropped,
       terminator: this.terminator,
+      undecided: this.undecidedBytes === 0 ? null : Buffer.concat(this.undecided, this.undecidedBytes).toString('base64'),
       pendingCr: this.pendingCr,
     };
   }
@@ -108,32 +116,35 @@ export class LineSplitter {
     this.carryOffset = state.carryOffset;
     this.carryDropped = state.carryDropped;
     this.terminator = state.terminator;
+    this.undecided = state.undecided === null ? [] : [Buffer.from(state.undecided, 'base64')];
+    this.undecidedBytes = this.undecided[0]?.length ?? 0;
     this.pendingCr = state.pendingCr;
   }
 
   write(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    if (this.terminator === UNDECIDED) {
+      // Copy: the caller may reuse its buffer.
+      this.undecided.push(Buffer.from(chunk));
+      this.undecidedBytes += chunk.length;
+      if (chunk.indexOf(NEWLINE) !== -1) this.decide(NEWLINE);
+      else if (this.undecidedBytes >= DECIDE_BYTES) this.decide(this.hasLoneCr() ? CARRIAGE_RETURN : NEWLINE);
+      return;
+    }
+    this.writeDecided(chunk);
+  }
+
+  private writeDecided(chunk: Buffer): void {
     let pos = 0;
     if (this.pendingCr) {
       // The last chunk ended with a `\r` (kept out of the carried line): this byte says what it was.
       this.pendingCr = false;
-      if (this.terminator === UNDECIDED) this.terminator = chunk[0] === NEWLINE ? NEWLINE : CARRIAGE_RETURN;
       if (chunk[0] === NEWLINE) {
         this.emitCarry(2);
         pos = 1;
-      } else if (this.terminator === CARRIAGE_RETURN) {
-        this.emitCarry(1);
       } else {
-        this.appendCarryFrom(Buffer.from([CARRIAGE_RETURN]), 0, 1);
+        this.emitCarry(1);
       }
-    }
-    if (this.terminator === UNDECIDED && !this.decide(chunk, pos)) {
-      // No terminator yet; a `\r` at the very end is decided by the next chunk.
-      const endsWithCr = chunk.length > pos && chunk[chunk.length - 1] === CARRIAGE_RETURN;
-      this.appendCarryFrom(chunk, pos, endsWithCr ? chunk.length - 1 : chunk.length);
-      this.pendingCr = endsWithCr;
-      this.bytesSeen += chunk.length;
-      return;
     }
     const terminator = this.terminator;
     if (this.carrying) {
@@ -157,11 +168,30 @@ export class LineSplitter {
     this.bytesSeen += chunk.length;
   }
 
+  /** Settles the terminator and splits what waited for it. */
+  private decide(terminator: number): void {
+    this.terminator = terminator;
+    const waiting = Buffer.concat(this.undecided, this.undecidedBytes);
+    this.undecided = [];
+    this.undecidedBytes = 0;
+    if (waiting.length > 0) this.writeDecided(waiting);
+  }
+
+  /** A `\r` not followed by `\n` in the bytes that waited. */
+  private hasLoneCr(): boolean {
+    const bytes = Buffer.concat(this.undecided, this.undecidedBytes);
+    for (let at = bytes.indexOf(CARRIAGE_RETURN); at !== -1; at = bytes.indexOf(CARRIAGE_RETURN, at + 1)) {
+      if (bytes[at + 1] !== NEWLINE) return true;
+    }
+    return false;
+  }
+
   /**
    * One whole line given by the caller (line mode): no terminator search. A trailing `\r\n`,
    * `\n` or `\r` is ignored. A partial line from `write` is finished first.
    */
   writeLine(line: Buffer): void {
+    if (this.terminator === UNDECIDED) this.decide(this.hasLoneCr() ? CARRIAGE_RETURN : NEWLINE);
     if (this.carrying) this.emitCarry(0);
     this.pendingCr = false;
     const start = this.nextLineNumber === 1 ? bomLength(line, 0) : 0;
@@ -179,25 +209,9 @@ export class LineSplitter {
 
   /** End of input: a last line without a terminator still counts. */
   end(): void {
+    if (this.terminator === UNDECIDED) this.decide(this.hasLoneCr() ? CARRIAGE_RETURN : NEWLINE);
     if (this.carrying) this.emitCarry(this.pendingCr ? 1 : 0);
     this.pendingCr = false;
-  }
-
-  /** Picks the terminator from the first one in chunk[from..]; false when the chunk holds none yet. */
-  private decide(chunk: Buffer, from: number): boolean {
-    const newline = chunk.indexOf(NEWLINE, from);
-    const cr = chunk.indexOf(CARRIAGE_RETURN, from);
-    if (cr === -1 || (newline !== -1 && newline < cr)) {
-      if (newline === -1) return false;
-      this.terminator = NEWLINE;
-      return true;
-    }
-    if (cr + 1 < chunk.length) {
-      this.terminator = chunk[cr + 1] === NEWLINE ? NEWLINE : CARRIAGE_RETURN;
-      return true;
-    }
-    // The chunk ends with a `\r`: the next byte decides. Carry everything up to it.
-    return false;
   }
 
   private splitWithin(chunk: Buffer, from: number): void {

@@ -72,6 +72,12 @@ describe('LineSplitter', () => {
     }
   });
 
+  it('one stray \\r before the first \\n changes nothing: lone-\\r splitting needs 64 KiB with no \\n', () => {
+    expect(split(['garbage\r stray\nsecond\n']).map((l) => l.text)).toEqual(['garbage\r stray', 'second']);
+    const crOnly = Array.from({ length: 5000 }, (_, i) => `line ${i} of a file with lone CR endings`).join('\r');
+    expect(split([crOnly])).toHaveLength(5000);
+  });
+
   it('keeps \\n mode when the first terminator is \\r\\n, even when a chunk ends between them', () => {
     const text = 'a\r\nb\rc\nd';
     const whole = split([text]);

@@ -1,7 +1,7 @@
 import { HtmlReport } from '../../src/outputs/html-report';
 import { analyze, missingLayerLine, rejectionLine } from '../support/helpers';
 
-const stats = { lines: 3, bytes: 100, events: 3, relevantEvents: 3, unparsedLines: 0, truncatedLines: 0, incidents: 1, incidentsByRule: {}, openGroups: 0, evicted: 0, lateEvents: 0, duplicateEvents: 0, discarded: 0 };
+const stats = { lines: 3, bytes: 100, events: 3, relevantEvents: 3, unparsedLines: 0, truncatedLines: 0, foreignLines: 0, incidents: 1, incidentsByRule: {}, openGroups: 0, openGroupBytes: 0, evicted: 0, lateEvents: 0, duplicateEvents: 0, discarded: 0, lifecycleRecords: 0 };
 
 function render(text: string): string {
   const report = new HtmlReport();

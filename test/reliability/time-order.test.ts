@@ -24,16 +24,25 @@ describe('time order', () => {
     expect([incident?.firstSeen, incident?.lastSeen]).toEqual(['2025-11-02T05:59:59.998Z', '2025-11-02T06:00:00.003Z']);
   });
 
-  it('a clock stepped back inside a push still joins it; first/last seen are min and max', () => {
+  it('a clock stepped back inside a push (further than the reorder window) still joins it; first/last seen are min and max', () => {
     const text = [
-      missingLayerLine('2025-03-01 10:00:02,000+0000', 'l1', 'img', '1'),
-      rejectionLine('2025-03-01 10:00:00,500+0000', 'img', '1'), // NTP stepped the clock back 1.5 s
+      missingLayerLine('2025-03-01 10:00:05,000+0000', 'l1', 'img', '1'),
+      rejectionLine('2025-03-01 10:00:00,500+0000', 'img', '1'), // NTP stepped the clock back 4.5 s
     ].join('\n');
     const analyzer = new Analyzer();
     const out = [...analyzer.write(text), ...analyzer.end()];
     expect(shape(out)).toEqual([['img', 1, true, 'matched']]);
-    expect([out[0]?.firstSeen, out[0]?.lastSeen]).toEqual(['2025-03-01T10:00:00.500Z', '2025-03-01T10:00:02.000Z']);
+    expect([out[0]?.firstSeen, out[0]?.lastSeen]).toEqual(['2025-03-01T10:00:00.500Z', '2025-03-01T10:00:05.000Z']);
     expect(analyzer.stats.lateEvents).toBe(1);
+  });
+
+  it('lines out of order within the reorder window (an excerpt pasted by level, threads racing) are correlated in time order', () => {
+    const text = [
+      rejectionLine('2025-03-01 10:00:00,900+0000', 'img', '1'), // pasted first, logged last
+      missingLayerLine('2025-03-01 10:00:00,100+0000', 'l1', 'img', '1'),
+      missingLayerLine('2025-03-01 10:00:00,200+0000', 'l2', 'img', '1'),
+    ].join('\n');
+    expect(shape(analyze(text))).toEqual([['img', 2, true, 'matched']]);
   });
 
   it('a late line further back than the window starts a new group instead of joining', () => {
@@ -42,8 +51,31 @@ describe('time order', () => {
       rejectionLine('2025-03-01 10:00:00,000+0000', 'img', '1'),
     ].join('\n');
     expect(shape(analyze(text))).toEqual([
-      ['img', 1, false, 'window'],
       ['img', 0, true, 'matched'],
+      ['img', 1, false, 'end-of-input'],
+    ]);
+  });
+
+  it('one stray line dated 9999 from another thread cannot close other groups; a real jump is believed at its second line', () => {
+    const stray = [
+      missingLayerLine('2025-03-01 10:00:00,000+0000', 'l1', 'img', '1'),
+      missingLayerLine('9999-03-01 10:00:00,000+0000', 'l9', 'other', '9', { thread: 'stray' }),
+      rejectionLine('2025-03-01 10:00:05,000+0000', 'img', '1'),
+    ].join('\n');
+    expect(shape(analyze(stray))).toEqual([
+      ['img', 1, true, 'matched'],
+      ['other', 1, false, 'end-of-input'],
+    ]);
+    const restart = [
+      missingLayerLine('2025-03-01 10:00:00,000+0000', 'l1', 'img', '1'),
+      infoLine('2025-03-03 08:00:00,000+0000', 'two days later'),
+      infoLine('2025-03-03 08:00:00,001+0000', 'and again'),
+      missingLayerLine('2025-03-03 08:00:01,000+0000', 'l2', 'next', '1', { thread: 'other' }),
+      rejectionLine('2025-03-03 08:00:01,005+0000', 'next', '1', { thread: 'other' }),
+    ].join('\n');
+    expect(shape(analyze(restart))).toEqual([
+      ['img', 1, false, 'window'],
+      ['next', 1, true, 'matched'],
     ]);
   });
 

@@ -1,8 +1,10 @@
 /** Declarative rules: the kinds, templates, validation, and the built-in rules written that way. */
 import { Analyzer } from '../../src/analyzer';
 import type { Incident } from '../../src/incidents/incident';
-import { declarativeRule, fillTemplate, RuleSpecError, type DeclarativeIncident, type DeclarativeRuleSpec } from '../../src/rules/declarative';
-import { builtinRules } from '../../src/rules/builtin/index';
+
+/** A declarative incident: the envelope plus the rule's key and captured fields. */
+type DeclarativeIncident = Incident & { key: string; fields: Record<string, string> };
+import { declarativeRule, fillTemplate, RuleSpecError, type DeclarativeRuleSpec } from '../../src/rules/declarative';
 import { analyze } from '../support/helpers';
 
 const at = (s: string): string => `2025-01-01 10:00:${s}+0000`;
@@ -45,6 +47,7 @@ describe('declarative rules', () => {
       header('03,000', 'WARN', 'job a failed'),
     ]);
     expect(out.map((i) => [i.key, i.count])).toEqual([['a', 3]]);
+    expect(out[0]?.summary).toBe('job a failed 3 time(s) on t1');
   });
 
   it('pair: the end event completes the group; a group whose end never came is reported too', () => {
@@ -85,64 +88,24 @@ describe('declarative rules', () => {
 
   it('explains a spec it cannot use, naming the rule and the field', () => {
     expect(() => declarativeRule({ ...spec({}), kind: 'sometimes' as never })).toThrow(new RuleSpecError('rule test-rule: kind must be one of single, threshold, pair, absence'));
-    expect(() => declarativeRule(spec({ prefilter: [] }))).toThrow(/prefilter must list at least one/);
-    expect(() => declarativeRule(spec({ match: { message: '(' } }))).toThrow(/match.message is not a valid regex/);
+    expect(() => declarativeRule(spec({ prefilter: [] }))).toThrow(/literals \(or prefilter\) must list at least one/);
+    expect(() => declarativeRule(spec({ match: { message: '(' } }))).toThrow(/match.message is not a regex this analyzer runs/);
+    expect(() => declarativeRule(spec({ levels: ['LOUD'] }))).toThrow(/levels must list levels/);
     expect(() => declarativeRule(spec({ kind: 'pair' }))).toThrow(/kind pair needs an end pattern/);
     expect(() => declarativeRule(spec({ id: 'Bad Id' }))).toThrow(/id must be kebab-case/);
   });
 });
 
-describe('built-in rules written as data', () => {
-  const byRule = (text: string, rule: string): Incident[] => analyze(text, { rules: builtinRules() }).filter((i) => i.rule === rule);
-
-  it('docker-manifest-npe-provenance: the PUT error followed by the NPE on digest', () => {
-    const text = [
-      `${at('00,000')} WARN  [qtp1-9]  ci-bot org.sonatype.nexus.repository.docker.internal.V2Handlers - Error: PUT /v2/team/app/manifests/1.0`,
-      "java.lang.NullPointerException: Cannot get property 'digest' on null object",
-      '\tat org.codehaus.groovy.runtime.NullObject.getProperty(NullObject.java:60)',
-      header('01,000', 'INFO', 'next'),
-    ].join('\n');
-    const [incident] = byRule(text, 'docker-manifest-npe-provenance') as DeclarativeIncident[];
-    expect(incident?.fields).toMatchObject({ image: 'team/app', reference: '1.0' });
-    expect(incident?.summary).toContain('team/app:1.0 by ci-bot failed');
-    expect(incident?.diagnosis.remediation[0]).toContain('--provenance=false');
-    // The 400 Invalid Manifest of a missing-layers push is not this rule's.
-    expect(byRule(`${at('00,000')} WARN  [t]  u org.sonatype.nexus.repository.docker.internal.V2Handlers - Error: PUT /v2/a/manifests/1: 400 - x.V2Exception: Invalid Manifest`, 'docker-manifest-npe-provenance')).toEqual([]);
+describe('declarative rules cannot hang the analyzer', () => {
+  it('runs catastrophic patterns in linear time (RE2): (a+)+$ on a long line of a\'s', () => {
+    const rule = spec({ prefilter: ['aaaa'], match: { message: '(a+)+$' }, levels: ['WARN'] });
+    const out = run(rule, [header('00,000', 'WARN', `${'a'.repeat(200_000)}!`), header('01,000', 'WARN', 'aaaa')]);
+    expect(out).toHaveLength(1); // only the second line matches; the first one is searched in linear time
   });
 
-  it('docker-gc-task-failed: the task and the repository', () => {
-    const text = `${at('00,000')} ERROR [quartz-10-thread-3]  *SYSTEM org.sonatype.nexus.repository.docker.internal.DockerGCTask - Failed to run task 'Purge unused docker manifests and images' on repository 'docker-hosted'\norg.sonatype.nexus.repository.docker.internal.V2Exception$ManifestInvalid: manifest invalid`;
-    const [incident] = byRule(text, 'docker-gc-task-failed') as DeclarativeIncident[];
-    expect(incident?.fields).toEqual({ task: 'Purge unused docker manifests and images', repository: 'docker-hosted' });
-    expect(incident?.severity).toBe('warning');
-  });
-
-  it('blobstore-missing-blob: every message form, counted per blob', () => {
-    const blob = 'default@7DB8E3A8-5B8A4A0B:2b5d38f1-5a8c-4f8e-9a4b-0c1f2d3e4f50';
-    const text = [
-      header('00,000', 'WARN', `Blob ${blob} exists in metadata, but is missing from the blobstore`),
-      `${at('00,500')} WARN  [qtp1-3]  anonymous org.sonatype.nexus.blobstore.file.FileBlobStore - Can't open input stream to blob ${blob} as file /nexus-data/blobs/default/content/vol-01/chap-02/2b5d.bytes not found`,
-      header('01,000', 'WARN', `Attempt to access non-existent blob attributes file /nexus-data/blobs/default/content/vol-09/chap-11/aaaa.properties for blob default@X:other`),
-    ].join('\n');
-    const incidents = byRule(text, 'blobstore-missing-blob') as DeclarativeIncident[];
-    expect(incidents.map((i) => [i.key, i.count])).toEqual([
-      [blob, 2],
-      ['default@X:other', 1],
-    ]);
-    expect(incidents[0]?.summary).toBe(`Blob ${blob} is missing from its blob store: 2 failed read(s).`);
-  });
-});
-
-describe('optional built-in rules', () => {
-  it('proxy-remote-unavailable counts fetch failures and auto-blocks per repository', () => {
-    const text = [
-      `${at('00,000')} WARN  [qtp-1]  anonymous org.sonatype.nexus.repository.proxy.ProxyFacetSupport - Exception java.net.UnknownHostException: registry-1.docker.io checking remote for update, proxy repo docker-proxy failed to fetch library/alpine/manifests/3.20, content not in cache.`,
-      `${at('00,500')} INFO  [qtp-2]  anonymous org.sonatype.nexus.repository.httpclient.internal.HttpClientFacetImpl - Repository status for docker-proxy changed from AVAILABLE to AUTO_BLOCKED_UNAVAILABLE - reason java.net.UnknownHostException: registry-1.docker.io`,
-      `${at('01,000')} INFO  [qtp-3]  *SYSTEM org.sonatype.nexus.repository.httpclient.internal.HttpClientFacetImpl - Repository status for maven-central changed from READY to AVAILABLE - reason n/a for n/a`,
-    ].join('\n');
-    const incidents = analyze(text, { rules: builtinRules({ optional: ['proxy-remote-unavailable'] }) }).filter((i) => i.rule === 'proxy-remote-unavailable') as DeclarativeIncident[];
-    expect(incidents.map((i) => [i.key, i.count])).toEqual([['docker-proxy', 2]]);
-    expect(incidents[0]?.summary).toBe('Proxy repository docker-proxy cannot reach its remote: 2 failure(s) or block(s); last: java.net.UnknownHostException: registry-1.docker.io.');
-    expect(() => builtinRules({ optional: ['nope'] })).toThrow(RangeError);
+  it('refuses what RE2 does not have, naming the construct: backreferences and lookaround', () => {
+    expect(() => declarativeRule(spec({ match: { message: '(a)\\1' } }))).toThrow(/match.message .*invalid escape sequence: `\\1`/);
+    expect(() => declarativeRule(spec({ match: { message: '(?=a)b' } }))).toThrow(/match.message .*unsupported Perl syntax: `\(\?=`/);
+    expect(() => declarativeRule(spec({ match: { message: 'x', logger: '(?<=a)b' } }))).toThrow(/match.logger/);
   });
 });

@@ -11,6 +11,17 @@ import { dockerManifestNpeProvenance } from './docker-manifest-npe-provenance';
 import { proxyAutoBlocked } from './proxy-auto-blocked';
 import { proxyConditionalGetIgnored } from './proxy-conditional-get-ignored';
 import { proxyRemoteUnavailable } from './proxy-remote-unavailable';
+// JVM, disk and database rules
+import { databaseCannotOpen } from './database-cannot-open';
+import { databaseConnectionRefused } from './database-connection-refused';
+import { databaseCorrupted } from './database-corrupted';
+import { databasePoolExhausted } from './database-pool-exhausted';
+import { databaseReadOnly } from './database-read-only';
+import { diskFull } from './disk-full';
+import { jvmHeapPressure } from './jvm-heap-pressure';
+import { jvmOutOfMemory } from './jvm-out-of-memory';
+import { openFileLimitLow } from './open-file-limit-low';
+import { searchIndexUnhealthy } from './search-index-unhealthy';
 
 export interface BuiltinRuleOptions {
   /** Correlation window in log time for rules that pair the lines of one request (the Docker push). */
@@ -29,6 +40,16 @@ const REGISTRY: readonly RuleFactory[] = [
   () => proxyRemoteUnavailable,
   () => proxyAutoBlocked,
   () => proxyConditionalGetIgnored,
+  () => jvmOutOfMemory,
+  () => jvmHeapPressure,
+  () => openFileLimitLow,
+  () => diskFull,
+  () => databaseReadOnly,
+  () => databaseCannotOpen,
+  () => databaseCorrupted,
+  () => databasePoolExhausted,
+  () => databaseConnectionRefused,
+  () => searchIndexUnhealthy,
 ];
 
 /** Every built-in rule, as configured. */

@@ -14,7 +14,7 @@
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
 import { cut, formatBytes, nexusEventOf, parseDuration, parseSize, serverOf } from './storage-texts';
-import { between, duration, howOften } from './wording';
+import { between, duration, howOften, plural } from './wording';
 
 const MONITOR = '[jvm monitor] [memory] ';
 const HEAP_USAGE = ' heap usage: ';
@@ -153,8 +153,8 @@ export const jvmHeapPressure: Rule<HeapSignal, State> = {
         ? 'nearly full'
         : `at ${state.peakPercent}%${state.peakUsed !== null && state.max !== null ? ` (${formatBytes(state.peakUsed)} of ${formatBytes(state.max)})` : ''}`;
     const what: string[] = [];
-    if (state.monitor > 0) what.push(`${state.monitor} memory monitor ${state.level ?? ''} warning${state.monitor === 1 ? '' : 's'}`.replace('  ', ' '));
-    if (state.gc > 0) what.push(`${state.gc} old-generation GC pause${state.gc === 1 ? '' : 's'}${state.longestPauseMs === null ? '' : ` up to ${(state.longestPauseMs / 1000).toFixed(1)} s`}`);
+    if (state.monitor > 0) what.push(plural(state.monitor, `memory monitor ${state.level === null ? '' : `${state.level} `}warning`));
+    if (state.gc > 0) what.push(`${plural(state.gc, 'old-generation GC pause')}${state.longestPauseMs === null ? '' : ` up to ${(state.longestPauseMs / 1000).toFixed(1)} s`}`);
     const gcOnly = state.monitor === 0;
     return {
       subject: { type: 'jvm', name: state.server },

@@ -166,3 +166,34 @@ export function mostCounted<K extends string>(counts: Partial<Record<K, number>>
   }
   return best;
 }
+
+/**
+ * The database a line names: OrientDB's `DB name="security"`, `in storage 'security'`,
+ * `plocal:/nexus-data/db/component`, `local storage '/nexus-data/db/security'`, `to database 'OSystem'`,
+ * or a quoted H2 file `"/nexus-data/db/nexus.mv.db"`; null when none.
+ */
+export function databaseNameIn(line: string): string | null {
+  const named = quotedAfter(line, 'DB name=', '"') ?? quotedAfter(line, 'in storage ') ?? quotedAfter(line, 'to database ') ?? quotedAfter(line, 'database ', '"');
+  if (named !== null && named !== '') return named.includes('/') || named.includes('\\') ? databaseOfPath(named) : named;
+  for (const marker of ['plocal:', "local storage '", ': "', '"']) {
+    const at = line.indexOf(marker);
+    if (at === -1) continue;
+    let end = at + marker.length;
+    while (end < line.length && !" '\"`,;)]".includes(line[end] as string)) end++;
+    const path = line.slice(at + marker.length, end);
+    if (looksLikePath(path)) {
+      const name = databaseOfPath(path);
+      if (name !== null) return name;
+    }
+  }
+  return null;
+}
+
+/** The database an event names in its message or exception lines, or null. */
+export function databaseNameOf(event: NexusEvent): string | null {
+  for (const text of [event.message, ...event.continuation]) {
+    const name = databaseNameIn(text);
+    if (name !== null) return name;
+  }
+  return null;
+}
