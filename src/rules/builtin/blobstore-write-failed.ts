@@ -83,12 +83,12 @@ interface State {
   backend: 'file' | 's3' | 'google' | 'azure' | null;
 }
 
-/** The token at `at`, up to a space, a comma, a quote, `)` or the end. */
+/** The token at `at`, up to a space, a comma, a quote, `)`, a line end or the end. */
 function tokenAt(text: string, at: number): string {
   let end = at;
   while (end < text.length) {
     const code = text.charCodeAt(end);
-    if (code === 0x20 || code === 0x2c || code === 0x29 || code === 0x27 || code === 0x22 || code === 0x09) break;
+    if (code === 0x20 || code === 0x2c || code === 0x29 || code === 0x27 || code === 0x22 || code === 0x09 || code === 0x0a || code === 0x0d) break;
     end++;
   }
   return text.slice(at, end);
@@ -121,7 +121,7 @@ function pathOf(lines: readonly string[]): string | null {
   for (const line of lines) {
     for (let at = line.indexOf('Exception: '); at !== -1; at = line.indexOf('Exception: ', at + 11)) {
       const token = tokenAt(line, at + 11);
-      if (looksLikePath(token)) return token;
+      if (looksLikePath(token)) return token.endsWith(':') ? token.slice(0, -1) : token;
     }
   }
   return null;
