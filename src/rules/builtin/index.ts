@@ -22,6 +22,12 @@ import { jvmHeapPressure } from './jvm-heap-pressure';
 import { jvmOutOfMemory } from './jvm-out-of-memory';
 import { openFileLimitLow } from './open-file-limit-low';
 import { searchIndexUnhealthy } from './search-index-unhealthy';
+// Blob store, Docker upload and request rules
+import { blobstoreQuotaExceeded } from './blobstore-quota-exceeded';
+import { blobstoreWriteFailed } from './blobstore-write-failed';
+import { dockerBlobUploadRejected } from './docker-blob-upload-rejected';
+import { requestErrors } from './request-errors';
+import { requestFailed } from './request-failed';
 
 export interface BuiltinRuleOptions {
   /** Correlation window in log time for rules that pair the lines of one request (the Docker push). */
@@ -40,6 +46,11 @@ const REGISTRY: readonly RuleFactory[] = [
   () => proxyRemoteUnavailable,
   () => proxyAutoBlocked,
   () => proxyConditionalGetIgnored,
+  () => blobstoreWriteFailed,
+  () => blobstoreQuotaExceeded,
+  () => dockerBlobUploadRejected,
+  () => requestFailed,
+  () => requestErrors,
   () => jvmOutOfMemory,
   () => jvmHeapPressure,
   () => openFileLimitLow,
