@@ -11,7 +11,7 @@
 import type { AnalyzerStats } from '../analyzer';
 import type { Incident } from '../incidents/incident';
 import { evidenceRanges, factText, subjectLabel } from './pretty';
-import { SummaryCollector, type Problem } from './summary';
+import { SummaryCollector, type Problem, type RootProblem } from './summary';
 
 /** Incidents kept for the page; more are counted and said to be left out. */
 export const REPORT_MAX_INCIDENTS = 5000;
@@ -74,7 +74,7 @@ ${incidents.length === 0 ? '<p class="empty">No incidents: nothing failed in the
   }
 }
 
-function triageSection(runs: readonly Problem[], roots: ReadonlyArray<Problem & { consequences: number }>): string {
+function triageSection(runs: readonly Problem[], roots: readonly RootProblem[]): string {
   if (runs.length === 0 && roots.length === 0) return '';
   const runList =
     runs.length === 0
@@ -88,7 +88,9 @@ function triageSection(runs: readonly Problem[], roots: ReadonlyArray<Problem & 
       : `<h3>What to do first</h3><ol class="first">${roots
           .map(
             (p) =>
-              `<li><a href="#incident-${escape(p.id)}" class="sev ${p.severity}">${escape(p.severity)}</a> <strong>${escape(p.title)}</strong>${p.subject === null ? '' : ` · ${escape(p.subject)}`}` +
+              `<li><a href="#incident-${escape(p.id)}" class="sev ${p.severity}">${escape(p.severity)}</a> <strong>${escape(p.title)}</strong>` +
+              `${p.subjects.length === 0 ? '' : ` · ${escape(p.subjects.join(', '))}${p.subjectCount > p.subjects.length ? ` and ${p.subjectCount - p.subjects.length} more` : ''}`}` +
+              `${p.incidents > 1 ? ` <span class="count">(${p.incidents} incidents)</span>` : ''}` +
               `<p>${escape(p.summary)}</p><p class="cause">Cause: <code>${escape(p.cause)}</code>${p.consequences > 0 ? ` · explains ${p.consequences} other incident(s)` : ''}</p>` +
               `${p.fix === null ? '' : `<p class="fix">Fix: ${escape(p.fix)}</p>`}</li>`,
           )

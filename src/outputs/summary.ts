@@ -33,6 +33,18 @@ export interface Problem {
   docs: string;
 }
 
+/** One problem in "what to do first": the incidents of a rule and cause, nothing else causing them. */
+export interface RootProblem extends Problem {
+  incidents: number;
+  /** The first few subjects, and how many. */
+  subjects: string[];
+  subjectCount: number;
+  /** Incidents that name one of these as their cause. */
+  consequences: number;
+  /** Log lines over all of them. */
+  lines: number;
+}
+
 interface Tally {
   label: string;
   incidents: number;
@@ -103,12 +115,33 @@ export class SummaryCollector {
     tally(this.byFingerprint, incident.fingerprint, incident, `${incident.rule}  ${subjectLabel(incident) ?? ''}`.trim());
   }
 
-  /** The problems nothing else caused, most important first (for reports). */
-  rootProblems(limit = 10): Array<Problem & { consequences: number }> {
-    return this.problems
-      .filter((p) => p.causes.length === 0 && p.severity !== 'info')
-      .map((p) => ({ ...p, consequences: this.consequenceCount.get(p.id) ?? 0 }))
-      .sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || b.consequences - a.consequences || b.count - a.count)
+  /**
+   * The problems nothing else caused, most important first: incidents of one rule and cause
+   * together (a storm of failed pushes of one kind is one problem), with how many incidents, which
+   * subjects, and how many other incidents they explain.
+   */
+  rootProblems(limit = 10): RootProblem[] {
+    const groups = new Map<string, RootProblem>();
+    for (const p of this.problems) {
+      if (p.causes.length > 0 || p.severity === 'info') continue;
+      const key = `${p.rule}\u0000${p.cause}`;
+      const consequences = this.consequenceCount.get(p.id) ?? 0;
+      const group = groups.get(key);
+      if (group === undefined) {
+        groups.set(key, { ...p, incidents: 1, subjects: p.subject === null ? [] : [p.subject], subjectCount: p.subject === null ? 0 : 1, consequences, lines: p.count });
+        continue;
+      }
+      group.incidents++;
+      group.consequences += consequences;
+      group.lines += p.count;
+      if (p.subject !== null && !group.subjects.includes(p.subject)) {
+        group.subjectCount++;
+        if (group.subjects.length < 3) group.subjects.push(p.subject);
+      }
+      if (byImportance(p, group) < 0) Object.assign(group, { id: p.id, severity: p.severity, summary: p.summary, fix: p.fix, docs: p.docs, firstSeen: p.firstSeen, lastSeen: p.lastSeen });
+    }
+    return [...groups.values()]
+      .sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || b.consequences - a.consequences || b.incidents - a.incidents || b.lines - a.lines)
       .slice(0, limit);
   }
 
@@ -142,11 +175,16 @@ export class SummaryCollector {
     if (roots.length > 0) {
       out.push('', paint('1', '  What to do first'));
       roots.forEach((problem, index) => {
-        const also = problem.consequences > 0 ? `; explains ${plural(problem.consequences, 'other incident')}` : '';
-        out.push(`  ${String(index + 1).padStart(2)}. ${paint(problem.severity === 'critical' || problem.severity === 'error' ? '31' : '33', problem.severity)}  ${problem.title}${problem.subject === null ? '' : `: ${problem.subject}`}`);
-        for (const line of wrap(`${problem.summary}`, width - 8)) out.push(`        ${line}`);
-        out.push(`        cause: ${problem.cause}${also}`);
-        if (problem.fix !== null) for (const [i, line] of wrap(`fix: ${problem.fix}`, width - 8).entries()) out.push(`        ${i === 0 ? '' : '     '}${line}`);
+        const head = `${String(index + 1).padStart(4)}. ${problem.severity}  ${problem.title}`;
+        out.push(paint(problem.severity === 'critical' || problem.severity === 'error' ? '31' : '33', fit(head, width).trimEnd()));
+        if (problem.subjects.length > 0) {
+          const more = problem.subjectCount > problem.subjects.length ? ` and ${problem.subjectCount - problem.subjects.length} more` : '';
+          wrap(`${problem.subjects.join(', ')}${more}`, width - 15).forEach((line, i) => out.push(`        ${i === 0 ? 'about: ' : '       '}${line}`));
+        }
+        const many = problem.incidents > 1 ? `${problem.incidents} incidents, ${problem.lines.toLocaleString('en')} lines. Worst: ` : '';
+        for (const line of wrap(`${many}${problem.summary}`, width - 8)) out.push(`        ${line}`);
+        out.push(`        cause: ${problem.cause}${problem.consequences > 0 ? `; explains ${plural(problem.consequences, 'other incident')}` : ''}`);
+        if (problem.fix !== null) wrap(problem.fix, width - 13).forEach((line, i) => out.push(`        ${i === 0 ? 'fix: ' : '     '}${line}`));
       });
     }
 

@@ -10,8 +10,11 @@ import { InputError, toInputError } from './input-error';
 
 export const STDIN = '-';
 
-/** The files a directory contributes: nexus.log, request.log and outbound-request.log, live and rotated. */
-export const DIRECTORY_PATTERN = '{nexus,request,outbound-request}*.log*';
+/**
+ * The files a log directory contributes, live and rotated: nexus.log, request.log,
+ * outbound-request.log, audit.log (also in audit/), the task logs in tasks/, and support zips.
+ */
+export const DIRECTORY_PATTERNS = ['{nexus,request,outbound-request,audit}*.log*', 'audit/audit*.log*', 'tasks/*.log', 'support-*.zip'];
 
 export interface Input {
   /** As shown in evidence and messages: the path as given or found, or `-`. */
@@ -37,8 +40,8 @@ export async function resolveInputs(patterns: readonly string[]): Promise<Input[
     }
     const stats = await statOrUndefined(pattern);
     if (stats?.isDirectory()) {
-      const found = await fg(DIRECTORY_PATTERN, { cwd: pattern, onlyFiles: true, dot: false });
-      if (found.length === 0) throw new InputError(pattern, 'directory has no nexus*.log* or request*.log* files');
+      const found = await fg(DIRECTORY_PATTERNS, { cwd: pattern, onlyFiles: true, dot: false });
+      if (found.length === 0) throw new InputError(pattern, 'directory has no Nexus log files (nexus*.log*, request*.log*, audit*.log*, tasks/*.log, support-*.zip)');
       for (const file of found.sort()) add(await checkedFile(path.join(pattern, file)));
     } else if (stats !== undefined) {
       add(await checkedFile(pattern, stats));

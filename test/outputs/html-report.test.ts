@@ -1,11 +1,12 @@
 import { HtmlReport } from '../../src/outputs/html-report';
+import { dockerManifestMissingLayers } from '../../src/rules/builtin/docker-manifest-missing-layers';
 import { analyze, missingLayerLine, rejectionLine } from '../support/helpers';
 
 const stats = { lines: 3, bytes: 100, events: 3, relevantEvents: 3, unparsedLines: 0, truncatedLines: 0, foreignLines: 0, incidents: 1, incidentsByRule: {}, openGroups: 0, openGroupBytes: 0, evicted: 0, lateEvents: 0, duplicateEvents: 0, discarded: 0, lifecycleRecords: 0 };
 
 function render(text: string): string {
   const report = new HtmlReport();
-  for (const incident of analyze(text)) report.add(incident);
+  for (const incident of analyze(text, { rules: [dockerManifestMissingLayers()] })) report.add(incident);
   return report.render({ stats, inputs: ['nexus.log'], generatedAt: new Date('2026-01-01T00:00:00Z') });
 }
 
@@ -17,7 +18,7 @@ describe('HTML report', () => {
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html).not.toMatch(/<script[^>]+src=|<link\b|@import|url\(|<img\b|<iframe\b/i);
     expect(html).toContain('<svg id="timeline"');
-    expect(html.match(/<tr class="incident"/g)).toHaveLength(1);
+    expect(html.match(/<tr class="incident /g)).toHaveLength(1);
   });
 
   it('escapes log text, so a hostile line cannot inject markup or script', () => {
