@@ -205,19 +205,23 @@ export class CorrelationEngine {
 
   /** Closes every open group, oldest first, e.g. at end of input or shutdown. */
   closeAll(reason: CloseReason): void {
-    this.closeLanes([...this.lanes.values()], reason);
+    this.closeLanes(() => [...this.lanes.values()], reason);
   }
 
   /** Closes the open groups of some input kinds, oldest first (their inputs were all read). */
   closeKinds(kinds: readonly InputKind[], reason: CloseReason): void {
-    this.closeLanes(kinds.flatMap((kind) => this.lanesByKind.get(kind) ?? []), reason);
+    this.closeLanes(() => kinds.flatMap((kind) => this.lanesByKind.get(kind) ?? []), reason);
   }
 
-  /** Closes the groups of these lanes, oldest first; runs before the aggregates they fold into. */
-  private closeLanes(lanes: readonly Lane[], reason: CloseReason): void {
+  /**
+   * Closes the groups of these lanes, oldest first; runs before the aggregates they fold into.
+   * The lanes are listed again for the aggregates: closing a run can open the first aggregate
+   * of its rule, in a lane that did not exist before.
+   */
+  private closeLanes(lanesOf: () => readonly Lane[], reason: CloseReason): void {
     for (const aggregates of [false, true]) {
       const all: OpenGroup[] = [];
-      for (const lane of lanes) for (const group of lane) if (group.aggregate === aggregates) all.push(group);
+      for (const lane of lanesOf()) for (const group of lane) if (group.aggregate === aggregates) all.push(group);
       all.sort((a, b) => a.lastTime - b.lastTime || a.firstTime - b.firstTime);
       for (const group of all) this.close(group, reason, { closedAt: null });
     }
