@@ -118,7 +118,7 @@ function repositoryInError(error: string): string | null {
     const at = error.indexOf(marker);
     if (at !== -1) {
       let end = at + marker.length;
-      while (end < error.length && !' ,;"\''.includes(error.charAt(end))) end++;
+      while (end < error.length && !' ,;"\'\n\r\t'.includes(error.charAt(end))) end++;
       const name = error.slice(at + marker.length, end).replace(/\.$/, '');
       if (name !== '') return name;
     }
