@@ -6,7 +6,7 @@ import { adversarial, corpusEntry, HOUR, incidents, line, MINUTE, realLog } from
 const V2 = 'org.sonatype.nexus.repository.docker.internal.V2Handlers';
 const run = (text: string[]) => incidents(dockerBlobUploadRejected, text);
 
-function uploadError(ms: number, image: string, uuid: string, rest: string, o: { method?: string; thread?: string; user?: string } = {}): string {
+function uploadError(ms: number, image: string, uuid: string, rest = '', o: { method?: string; thread?: string; user?: string } = {}): string {
   return line(ms, 'WARN', V2, `Error: ${o.method ?? 'PUT'} /v2/${image}/blobs/uploads/${uuid}${rest}`, { thread: o.thread ?? 'qtp1-82', user: o.user ?? 'ci' });
 }
 
