@@ -48,4 +48,31 @@ describe('createAnalyzer (Transform)', () => {
     const [incidents] = await Promise.all([collect(analyzer), pipeline(Readable.from([firstLine]), analyzer)]);
     expect(incidents.map((i) => i.closeReason)).toEqual(['end-of-input']);
   });
+
+  it('a stream destroyed mid-push reports the open push as aborted, never loses it silently', async () => {
+    const analyzer = createAnalyzer();
+    const firstLine = readFileSync(SEED, 'utf8').split('\n').slice(0, 2).join('\n');
+    const aborted = new Promise<readonly Incident[]>((resolve) => analyzer.once('aborted', resolve));
+    analyzer.write(`${firstLine}\n`);
+    analyzer.destroy();
+    const incidents = await aborted;
+    expect(incidents.map((i) => [i.rule, i.closeReason])).toEqual([['docker-manifest-missing-layers', 'aborted']]);
+    expect(analyzer.abortedIncidents).toEqual(incidents);
+  });
+
+  it('a stream destroyed with an error carries the open incidents on the error', async () => {
+    const analyzer = createAnalyzer();
+    analyzer.write(`${readFileSync(SEED, 'utf8').split('\n')[0] as string}\n`);
+    const failed = new Promise<Error & { incidents?: Incident[] }>((resolve) => analyzer.once('error', resolve));
+    analyzer.destroy(new Error('upstream broke'));
+    expect((await failed).incidents?.map((i) => i.closeReason)).toEqual(['aborted']);
+  });
+
+  it('yields typed incidents to for await', async () => {
+    const analyzer = createAnalyzer();
+    analyzer.end(readFileSync(SEED));
+    const summaries: string[] = [];
+    for await (const incident of analyzer) summaries.push(incident.summary); // typed: Incident, not any
+    expect(summaries[0]).toMatch(/^Docker push of ctbots/);
+  });
 });
