@@ -110,8 +110,14 @@ export class CorrelationEngine {
   /** Per kind: the earliest time at which an open group of that kind may expire (stale-low is fine). */
   private readonly nextDeadline = new Map<InputKind, number>();
   private readonly clocks = new Map<InputKind, number>();
-  /** The latest time of each kind before the event being processed. */
+  /**
+   * The latest event time of each kind before the event being processed (what `lastTimeBefore`
+   * reports: for a restart, when the run's last line was written). Not the clock, which the time
+   * policy keeps ahead of the events it holds back for ordering.
+   */
   private readonly previousClock = new Map<InputKind, number>();
+  /** The latest time of an event processed, per kind. */
+  private readonly lastEventTime = new Map<InputKind, number>();
   private readonly recurrence = new RecurrenceCounter();
   private readonly causality: Causality;
   private openCount = 0;
@@ -166,7 +172,9 @@ export class CorrelationEngine {
     // The clock is moved by the caller (the time policy), never by an event alone: one stray
     // far-future line must not close every other group.
     const clock = this.clock(event.kind);
-    this.previousClock.set(event.kind, clock);
+    const lastEvent = this.lastEventTime.get(event.kind);
+    this.previousClock.set(event.kind, lastEvent ?? clock);
+    if (lastEvent === undefined || event.time > lastEvent) this.lastEventTime.set(event.kind, event.time);
     if (event.time < clock) this.counters.lateEvents++;
     for (const index of ruleIndexes) {
       const rule = this.rules[index] as AnyRule;
