@@ -175,6 +175,7 @@ const snapshotCheck = object({
             { nullable: true },
           ),
           seenEvent: boolean,
+          orphans: array(object({ text, line: count, offset: count, frame: boolean })),
         },
         { nullable: true },
       ),
@@ -219,6 +220,7 @@ const snapshotCheck = object({
         lastUpdateTime: timeOrNull,
         aggregate: boolean,
         runs: number({ min: 1, integer: true }),
+        timeless: boolean,
       }),
     ),
     counters: object({

@@ -184,7 +184,8 @@ async function followTarget(pattern: string): Promise<string> {
 /** A filter keeping the incidents that began in the range (all of them when it is open). */
 function keepWithin(range: TimeRange): (incidents: readonly Incident[]) => readonly Incident[] {
   if (range.since === undefined && range.until === undefined) return (incidents) => incidents;
-  return (incidents) => incidents.filter((incident) => inRange(Date.parse(incident.firstSeen), range));
+  // An incident whose lines carry no time (loose text) cannot be placed: it is kept.
+  return (incidents) => incidents.filter((incident) => incident.firstSeen === null || inRange(Date.parse(incident.firstSeen), range));
 }
 
 function epochOf(time: number | Date | undefined): number | undefined {

@@ -99,7 +99,7 @@ export class EventExtractor {
   end(): void {
     this.splitter.end();
     this.framer?.end();
-    this.assembler?.flush();
+    this.assembler?.end();
   }
 
   /** The framing found (compose, kubectl, quoted...), or null before the first record. */

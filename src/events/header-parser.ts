@@ -104,3 +104,19 @@ export function parseHeader(text: string): ParsedHeader | undefined {
   }
   return { epochMs: timestamp.epochMs, timestampText, level, thread, node, user, logger, message };
 }
+
+const LEVEL_THEN_THREAD = /(?:^|[\s`*>|])(ERROR|WARN|WARNING|INFO|DEBUG|TRACE|FATAL|SEVERE)\s+\[/;
+const SYNTHETIC_TIMESTAMP = '1970-01-01 00:00:00,000 ';
+
+/**
+ * The header of a line whose timestamp is missing or cut (a pasted selection that starts
+ * mid-timestamp: `300 WARN  [thread]  user logger - message`): level, thread, user, logger and
+ * message, when the rest of the header is there. `epochMs` is NaN: the time is not in the line.
+ */
+export function parseHeaderTail(text: string): ParsedHeader | undefined {
+  const level = LEVEL_THEN_THREAD.exec(text.slice(0, 80));
+  if (level === null) return undefined;
+  const start = text.indexOf(level[1] as string, level.index);
+  const parsed = parseHeader(SYNTHETIC_TIMESTAMP + text.slice(start));
+  return parsed === undefined ? undefined : { ...parsed, epochMs: Number.NaN, timestampText: '' };
+}

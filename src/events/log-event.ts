@@ -21,6 +21,11 @@ export interface EventOrigin {
   time: number;
   /** The line as logged (hard wraps repaired): what evidence quotes. */
   text: string;
+  /**
+   * The line carries no time (loose text with no record after it: a pasted stack trace, an
+   * e-mail); `time` is then 0 and means nothing.
+   */
+  timeUnknown?: true;
 }
 
 /**

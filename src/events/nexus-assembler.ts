@@ -15,8 +15,8 @@
  * header line that crosses a 64 KiB boundary of the source is reported as a tick: positions
  * only, so any chunking gives the same ticks.
  */
-import { HeaderScan } from './header-scan';
-import { parseHeader } from './header-parser';
+import { HeaderScan, LEVEL_ERROR, LEVEL_WARN, levelCode, loggerKey } from './header-scan';
+import { parseHeader, parseHeaderTail } from './header-parser';
 import { hasUnclosedDelimiter, repairHardWraps } from './hard-wraps';
 import { Candidates } from './literal-set';
 import type { LoggerRoute, NexusPlan } from './dispatch-plan';
@@ -29,6 +29,17 @@ const LINE_TRUNCATED = 2;
 export const TICK_BYTES = 64 * 1024;
 /** Lines joined at most to a header cut before its separator. */
 const MAX_JOINED = 4;
+/** Lines before a source's first record kept to be read as loose text (a pasted trace, an e-mail). */
+const MAX_ORPHAN_LINES = 512;
+const MAX_ORPHAN_CHARS = 256 * 1024;
+
+/** A line before the first record of a source. */
+interface OrphanLine {
+  text: string;
+  line: number;
+  offset: number;
+  frame: boolean;
+}
 
 export interface NexusAssemblerOptions {
   kind: 'nexus' | 'task';
@@ -66,6 +77,7 @@ interface PendingEvent {
 export interface AssemblerState {
   pending: (Omit<PendingEvent, 'bytes'> & { bytes: string | null }) | null;
   seenEvent: boolean;
+  orphans: OrphanLine[];
 }
 
 const SPACE = 0x20;
@@ -92,6 +104,8 @@ export class NexusAssembler {
   private readonly candidates: Candidates;
   private pending: PendingEvent | null = null;
   private seenEvent = false;
+  private orphans: OrphanLine[] = [];
+  private orphanChars = 0;
 
   constructor(sink: EventSink, options: NexusAssemblerOptions, counters: SourceCounters) {
     this.sink = sink;
@@ -105,11 +119,14 @@ export class NexusAssembler {
     if (!this.scan.scanLevel(buf, start, end)) {
       const pending = this.pending;
       if (pending !== null) this.continueEvent(pending, buf, start, end, flags);
-      else if (!this.seenEvent) this.counters.unparsedLines++;
+      else if (!this.seenEvent) this.keepOrphan(buf, start, end, lineNumber, byteOffset);
       return;
     }
     this.counters.events++;
-    this.seenEvent = true;
+    if (!this.seenEvent) {
+      this.seenEvent = true;
+      if (this.orphans.length > 0) this.readOrphans(parseTimestamp(buf.toString('latin1', start, Math.min(end, start + 40)))?.epochMs ?? null);
+    }
     if (this.pending !== null) this.finish();
     if (Math.floor(byteOffset / TICK_BYTES) !== Math.floor((byteOffset + span) / TICK_BYTES)) this.tick(buf, start, end);
     const level = this.scan.level;
@@ -139,11 +156,18 @@ export class NexusAssembler {
     if (this.pending !== null) this.finish();
   }
 
+  /** End of the source: loose text with no record after it is read now, its time unknown. */
+  end(): void {
+    this.flush();
+    if (this.orphans.length > 0) this.readOrphans(null);
+  }
+
   state(): AssemblerState {
     const p = this.pending;
     return {
       pending: p === null ? null : { ...p, bytes: p.bytes === null ? null : p.bytes.toString('base64'), rules: [...p.rules], continuation: [...p.continuation] },
       seenEvent: this.seenEvent,
+      orphans: this.orphans.map((o) => ({ ...o })),
     };
   }
 
@@ -151,6 +175,82 @@ export class NexusAssembler {
     const p = state.pending;
     this.pending = p === null ? null : { ...p, bytes: p.bytes === null ? null : Buffer.from(p.bytes, 'base64'), rules: [...p.rules], continuation: [...p.continuation] };
     this.seenEvent = state.seenEvent;
+    this.orphans = state.orphans.map((o) => ({ ...o }));
+    this.orphanChars = this.orphans.reduce((sum, o) => sum + o.text.length, 0);
+  }
+
+  private keepOrphan(buf: Buffer, start: number, end: number, lineNumber: number, byteOffset: number): void {
+    this.counters.unparsedLines++;
+    if (this.orphans.length >= MAX_ORPHAN_LINES || this.orphanChars >= MAX_ORPHAN_CHARS || end === start) return;
+    const text = buf.toString('utf8', start, Math.min(end, start + MAX_ORPHAN_CHARS - this.orphanChars));
+    this.orphans.push({ text, line: lineNumber, offset: byteOffset, frame: isFrame(buf, start, end) });
+    this.orphanChars += text.length;
+  }
+
+  /**
+   * Loose text before a source's first record (a pasted stack trace, a task e-mail, a selection
+   * that starts mid-timestamp) is read too: a line that still has a header tail (`WARN [thread]
+   * user logger - message`) goes by its level and logger; any other line is offered to the rules
+   * that read ERROR or WARN lines of any logger. Each line holding a literal is an event, with
+   * the loose lines after it as its continuation. Its time is that of the first record after it,
+   * or unknown when none follows.
+   */
+  private readOrphans(time: number | null): void {
+    const orphans = this.orphans;
+    this.orphans = [];
+    this.orphanChars = 0;
+    const plan = this.options.plan;
+    if (plan === null) return;
+    const found: Array<{ at: number; rules: number[]; header: ReturnType<typeof parseHeaderTail>; level: number }> = [];
+    orphans.forEach((orphan, at) => {
+      if (orphan.frame) return;
+      const bytes = Buffer.from(orphan.text, 'utf8');
+      const header = parseHeaderTail(orphan.text);
+      this.candidates.clear();
+      let level = LEVEL_ERROR;
+      if (header !== undefined) {
+        level = levelCode(header.level);
+        const routes = plan.levels[level];
+        const route = routes?.byLogger.get(loggerKey(header.logger)) ?? routes?.anyLogger ?? null;
+        const message = Buffer.from(header.message, 'utf8');
+        route?.header.match(message, 0, message.length, this.candidates);
+        route?.continuation?.match(message, 0, message.length, this.candidates);
+      } else {
+        for (const code of [LEVEL_ERROR, LEVEL_WARN]) {
+          const route = plan.levels[code]?.anyLogger ?? null;
+          route?.header.match(bytes, 0, bytes.length, this.candidates);
+          route?.continuation?.match(bytes, 0, bytes.length, this.candidates);
+        }
+      }
+      const rules = this.candidates.list.filter((rule) => plan.readsLogger(rule, level, header?.logger ?? ''));
+      if (rules.length > 0) found.push({ at, rules, header, level });
+    });
+    found.forEach(({ at, rules, header }, index) => {
+      const orphan = orphans[at] as OrphanLine;
+      const next = found[index + 1]?.at ?? orphans.length;
+      const continuation = orphans.slice(at + 1, next).filter((o) => !o.frame).map((o) => o.text).slice(0, this.options.maxContinuationLines);
+      this.counters.relevantEvents++;
+      const event: NexusEvent = {
+        kind: this.options.kind,
+        source: this.options.source,
+        line: orphan.line,
+        offset: orphan.offset,
+        time: time ?? 0,
+        ...(time === null ? { timeUnknown: true as const } : {}),
+        timestampText: '',
+        level: header?.level ?? 'ERROR',
+        thread: header?.thread ?? '',
+        node: header?.node === undefined || header.node === '' ? null : header.node,
+        user: header?.user ?? null,
+        logger: header?.logger ?? '',
+        message: header?.message ?? orphan.text,
+        text: orphan.text,
+        continuation,
+        continuationDropped: next - at - 1 - continuation.length,
+        truncated: false,
+      };
+      this.sink.event(event, rules);
+    });
   }
 
   /**

@@ -73,6 +73,8 @@ export interface GroupState {
   /** An aggregate of runs, and how many. */
   aggregate: boolean;
   runs: number;
+  /** Only lines with no time joined it. */
+  timeless: boolean;
 }
 
 /** The engine's open state as plain JSON (rule states must be plain JSON too). */
@@ -286,6 +288,7 @@ export class CorrelationEngine {
           lastUpdateTime: Number.isFinite(g.lastUpdateTime) ? g.lastUpdateTime : null,
           aggregate: g.aggregate,
           runs: g.runs,
+          timeless: g.timeless,
         });
       }
     }
@@ -316,6 +319,7 @@ export class CorrelationEngine {
       group.lastUpdateTime = saved.lastUpdateTime ?? Number.NEGATIVE_INFINITY;
       group.aggregate = saved.aggregate;
       group.runs = saved.runs;
+      group.timeless = saved.timeless;
       group.bytes += JSON.stringify(saved.evidence).length * 2 + saved.distinct.reduce((sum, [, values, seen]) => sum + values.join('').length * 2 + seen.length * 16, 0);
       this.insert(group);
     }
@@ -361,7 +365,10 @@ export class CorrelationEngine {
     }
     const open = this.groups[index] as Map<string, OpenGroup>;
     let group = open.get(key);
-    if (group !== undefined) {
+    if (group !== undefined && (group.timeless || event.timeUnknown === true)) {
+      // No time to window by: a line with no time joins the group of its key, whatever it is.
+      this.laneOf(index, group.kind, group.aggregate).touch(group);
+    } else if (group !== undefined) {
       if (event.time + rule.windowMs < group.firstTime) {
         // Far older than the open group (a stray line): its own group, so it cannot split this one.
         this.foldIsolated(index, rule, signal, event, key);
@@ -526,7 +533,7 @@ export class CorrelationEngine {
     const finding: Finding | null = this.call(rule, 'describe', () => rule.describe(group.state as never, view));
     if (finding === null) return null;
     const evidence = group.evidenceList();
-    const minutes = (group.lastTime - group.firstTime) / 60_000;
+    const minutes = group.timeless ? 0 : (group.lastTime - group.firstTime) / 60_000;
     const d = finding.diagnosis;
     const incident: Incident = {
       schemaVersion: INCIDENT_SCHEMA_VERSION,
@@ -545,8 +552,8 @@ export class CorrelationEngine {
       ratePerMinute: minutes < 1 ? group.count : Math.round((group.count / minutes) * 10) / 10,
       distinct: view.distinct as Incident['distinct'],
       facts: { ...(finding.facts ?? {}) },
-      firstSeen: new Date(group.firstTime).toISOString(),
-      lastSeen: new Date(group.lastTime).toISOString(),
+      firstSeen: group.timeless ? null : new Date(group.firstTime).toISOString(),
+      lastSeen: group.timeless ? null : new Date(group.lastTime).toISOString(),
       closeReason: reason,
       node: group.node,
       thread: group.thread,

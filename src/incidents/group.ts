@@ -54,6 +54,8 @@ export class OpenGroup {
   /** Lifecycle throttle: the count at which the next `updated` record is due, and the time of the last one. */
   nextUpdateAt = 2;
   lastUpdateTime = Number.NEGATIVE_INFINITY;
+  /** Only lines with no time joined it so far: its times mean nothing. */
+  timeless: boolean;
   /** An aggregate of runs (rules with `aggregate`), not a run. */
   aggregate = false;
   /** Runs folded in (an aggregate); 1 for a run. */
@@ -70,6 +72,7 @@ export class OpenGroup {
     this.state = state;
     this.firstTime = event.time;
     this.lastTime = event.time;
+    this.timeless = event.timeUnknown === true;
     this.node = 'node' in event ? (event.node ?? null) : 'nodeId' in event ? event.nodeId : null;
     this.thread = 'thread' in event ? event.thread : null;
     this.user = 'user' in event ? event.user : 'userId' in event ? event.userId : null;
@@ -81,8 +84,15 @@ export class OpenGroup {
     const before = this.bytes;
     this.count++;
     this.revision++;
-    if (event.time < this.firstTime) this.firstTime = event.time;
-    if (event.time > this.lastTime) this.lastTime = event.time;
+    if (event.timeUnknown !== true) {
+      if (this.timeless) {
+        this.timeless = false;
+        this.firstTime = event.time;
+        this.lastTime = event.time;
+      }
+      if (event.time < this.firstTime) this.firstTime = event.time;
+      if (event.time > this.lastTime) this.lastTime = event.time;
+    }
     const line = evidenceOf(event, limits.maxEvidenceChars);
     if (this.evidence.length < limits.maxEvidence - 1) {
       this.evidence.push(line);
@@ -124,6 +134,11 @@ export class OpenGroup {
     const before = this.bytes;
     this.state = run.state;
     this.runs++;
+    if (this.timeless && !run.timeless) {
+      this.timeless = false;
+      this.firstTime = run.firstTime;
+      this.lastTime = run.lastTime;
+    }
     this.count += run.count;
     this.revision += run.revision;
     if (run.firstTime < this.firstTime) this.firstTime = run.firstTime;
@@ -172,6 +187,7 @@ export class OpenGroup {
     const origin = { kind: run.kind, time: run.firstTime, node: run.node, thread: run.thread, user: run.user } as unknown as AnyEvent;
     const aggregate = new OpenGroup(run.rule, key, run.kind, run.id, run.state, origin);
     aggregate.aggregate = true;
+    aggregate.timeless = run.timeless;
     aggregate.firstTime = run.firstTime;
     aggregate.lastTime = run.lastTime;
     aggregate.count = run.count;

@@ -67,9 +67,9 @@ export interface Incident {
   distinct: Record<string, DistinctValues>;
   /** Key facts, rendered as `label: value`. */
   facts: Record<string, Fact>;
-  /** ISO-8601 UTC with milliseconds. */
-  firstSeen: string;
-  lastSeen: string;
+  /** ISO-8601 UTC with milliseconds; null when its lines carry no time (loose text: a pasted trace, an e-mail). */
+  firstSeen: string | null;
+  lastSeen: string | null;
   /** Why it closed; null while open. */
   closeReason: CloseReason | null;
   node: string | null;

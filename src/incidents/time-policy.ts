@@ -149,6 +149,11 @@ export class TimePolicy {
       return;
     }
     this.remember(print);
+    if (event.timeUnknown === true) {
+      // Loose text with no time: nothing to order it by, and it moves no clock.
+      this.engine.process(event, rules);
+      return;
+    }
     const clock = this.clockOf(event.kind);
     // An event already further back than the reorder window (a clock stepped back, a stray line)
     // keeps its place in the stream: what arrived before it goes first.

@@ -36,10 +36,11 @@ export class HtmlReport {
   }
 
   render(context: ReportContext): string {
-    const incidents = [...this.incidents].sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
+    const incidents = [...this.incidents].sort((a, b) => (a.firstSeen ?? '').localeCompare(b.firstSeen ?? ''));
     const total = incidents.length + this.leftOut;
     const title = `Nexus log analysis: ${total === 1 ? '1 incident' : `${total} incidents`}`;
-    const range = incidents.length === 0 ? '' : ` from ${short((incidents[0] as Incident).firstSeen)} to ${short((incidents[incidents.length - 1] as Incident).lastSeen)} UTC`;
+    const timed = incidents.filter((i) => i.firstSeen !== null);
+    const range = timed.length === 0 ? '' : ` from ${short((timed[0] as Incident).firstSeen)} to ${short(timed.reduce((last, i) => ((i.lastSeen ?? '') > last ? (i.lastSeen as string) : last), ''))} UTC`;
     const { stats } = context;
     return `<!doctype html>
 <html lang="en">
@@ -157,8 +158,11 @@ export function compressedScale(times: readonly number[], left: number, right: n
 }
 
 /** An SVG strip per rule and subject, a dot per incident, ticks at each busy stretch. */
-function timeline(incidents: Incident[]): string {
-  if (incidents.length === 0) return '<p class="empty">Nothing to draw.</p>';
+function timeline(all: Incident[]): string {
+  const incidents = all.filter((i) => i.firstSeen !== null);
+  const untimed = all.length - incidents.length;
+  const note = untimed === 0 ? '' : `<p class="note">${untimed} incident(s) from lines with no timestamp are not on the timeline.</p>`;
+  if (incidents.length === 0) return `<p class="empty">Nothing to draw.</p>${note}`;
   const lanes = [...new Set(incidents.map(lane))].sort();
   const rules = [...new Set(incidents.map((i) => i.rule))].sort();
   const left = 280;
@@ -166,7 +170,7 @@ function timeline(incidents: Incident[]): string {
   const rowHeight = 28;
   const height = lanes.length * rowHeight + 40;
   const scale = compressedScale(
-    incidents.map((i) => Date.parse(i.firstSeen)),
+    incidents.map((i) => Date.parse(i.firstSeen as string)),
     left,
     right,
   );
@@ -191,13 +195,13 @@ function timeline(incidents: Incident[]): string {
     const color = PALETTE[rules.indexOf(incident.rule) % PALETTE.length] as string;
     const radius = Math.min(11, 5 + Math.log10(Math.max(1, incident.count)) * 2);
     parts.push(
-      `<circle cx="${scale.x(Date.parse(incident.firstSeen)).toFixed(1)}" cy="${y}" r="${radius.toFixed(1)}" fill="${color}" data-id="${escape(incident.id)}" class="dot">` +
+      `<circle cx="${scale.x(Date.parse(incident.firstSeen as string)).toFixed(1)}" cy="${y}" r="${radius.toFixed(1)}" fill="${color}" data-id="${escape(incident.id)}" class="dot">` +
         `<title>${escape(`${short(incident.firstSeen)} ${incident.summary}`)}</title></circle>`,
     );
   });
   const legend = rules.map((rule, i) => `<span class="key"><span class="swatch" style="background:${PALETTE[i % PALETTE.length] as string}"></span>${escape(rule)}</span>`).join(' ');
   return `<svg id="timeline" viewBox="0 0 980 ${height}" role="img" aria-label="Incidents over time by rule and subject">${parts.join('')}</svg>
-<p class="legend">${legend}${scale.breaks.length > 0 ? ' <span class="key"><span class="swatch gap-key"></span>long quiet gap, left out</span>' : ''}</p>`;
+<p class="legend">${legend}${scale.breaks.length > 0 ? ' <span class="key"><span class="swatch gap-key"></span>long quiet gap, left out</span>' : ''}</p>${note}`;
 }
 
 const COLUMNS: Array<{ key: string; label: string; numeric?: boolean }> = [
@@ -260,9 +264,9 @@ ${references === '' ? '' : `<h4>References</h4><ul>${references}</ul>`}
 </div>`;
 }
 
-/** `2025-09-10 01:36:22` from an ISO time. */
-function short(iso: string): string {
-  return iso.slice(0, 19).replace('T', ' ');
+/** `2025-09-10 01:36:22` from an ISO time; `time unknown` for none. */
+function short(iso: string | null): string {
+  return iso === null ? 'time unknown' : iso.slice(0, 19).replace('T', ' ');
 }
 
 function escape(text: string): string {

@@ -29,9 +29,11 @@ export function factText(value: Fact): string {
 
 /** When it happened: one time, or a span with its count and rate. */
 export function whenText(incident: Incident): string {
+  if (incident.firstSeen === null || incident.lastSeen === null) return `time unknown: the lines carry no timestamp${incident.count > 1 ? ` (${incident.count.toLocaleString('en')} lines)` : ''}`;
   const span = incident.firstSeen === incident.lastSeen ? incident.firstSeen : `${incident.firstSeen} .. ${incident.lastSeen}`;
   if (incident.count <= 1) return span;
-  return `${span} (${incident.count.toLocaleString('en')} lines, ${incident.ratePerMinute}/min)`;
+  const minutes = (Date.parse(incident.lastSeen) - Date.parse(incident.firstSeen)) / 60_000;
+  return `${span} (${incident.count.toLocaleString('en')} lines${minutes >= 1 ? `, ${incident.ratePerMinute}/min` : ''})`;
 }
 
 export function formatPretty(incident: Incident, options: PrettyOptions): string {
@@ -39,7 +41,7 @@ export function formatPretty(incident: Incident, options: PrettyOptions): string
   const paint = (code: string, text: string): string => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   if (incident.lifecycle !== 'closed') {
     // An incident still open (--lifecycle): its summary only; the full block comes when it closes.
-    const head = `${paint('33', `~ ${incident.lifecycle} #${incident.revision}`)} ${incident.lastSeen}  ${incident.rule}`;
+    const head = `${paint('33', `~ ${incident.lifecycle} #${incident.revision}`)} ${incident.lastSeen ?? 'time unknown'}  ${incident.rule}`;
     return `${[head, ...wrap(incident.summary, width - 2).map((line) => `  ${line}`)].join('\n')}\n`;
   }
   const out: string[] = [];
@@ -52,7 +54,7 @@ export function formatPretty(incident: Incident, options: PrettyOptions): string
   };
 
   const marker = incident.severity === 'critical' || incident.severity === 'error' ? paint('31;1', 'x') : incident.severity === 'warning' ? paint('33;1', '!') : paint('36;1', 'i');
-  out.push(`${marker} ${paint('1', incident.firstSeen)}  ${incident.rule}  ${paint(incident.severity === 'info' ? '36' : '31', incident.severity)}`);
+  out.push(`${marker} ${paint('1', incident.firstSeen ?? 'time unknown')}  ${incident.rule}  ${paint(incident.severity === 'info' ? '36' : '31', incident.severity)}`);
   for (const line of wrap(incident.summary, width - 2)) out.push(`  ${line}`);
   out.push('');
 

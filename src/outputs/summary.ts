@@ -27,8 +27,9 @@ export interface Problem {
   cause: string;
   fix: string | null;
   count: number;
-  firstSeen: string;
-  lastSeen: string;
+  /** null when its lines carry no time. */
+  firstSeen: string | null;
+  lastSeen: string | null;
   causes: string[];
   docs: string;
 }
@@ -49,8 +50,8 @@ interface Tally {
   label: string;
   incidents: number;
   lines: number;
-  first: string;
-  last: string;
+  first: string | null;
+  last: string | null;
 }
 
 /** Problems kept for "what to do first"; more are counted. */
@@ -78,7 +79,7 @@ export function problemOf(incident: Incident): Problem {
 
 /** Most severe first, then the largest, then the earliest. */
 export function byImportance(a: Problem, b: Problem): number {
-  return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || b.count - a.count || a.firstSeen.localeCompare(b.firstSeen);
+  return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || b.count - a.count || (a.firstSeen ?? '').localeCompare(b.firstSeen ?? '');
 }
 
 export class SummaryCollector {
@@ -96,8 +97,8 @@ export class SummaryCollector {
 
   add(incident: Incident): void {
     this.total++;
-    if (this.first === null || incident.firstSeen < this.first) this.first = incident.firstSeen;
-    if (this.last === null || incident.lastSeen > this.last) this.last = incident.lastSeen;
+    if (incident.firstSeen !== null && (this.first === null || incident.firstSeen < this.first)) this.first = incident.firstSeen;
+    if (incident.lastSeen !== null && (this.last === null || incident.lastSeen > this.last)) this.last = incident.lastSeen;
     this.bySeverity.set(incident.severity, (this.bySeverity.get(incident.severity) ?? 0) + 1);
     for (const cause of incident.causes) this.consequenceCount.set(cause, (this.consequenceCount.get(cause) ?? 0) + 1);
     const problem = problemOf(incident);
@@ -147,7 +148,7 @@ export class SummaryCollector {
 
   /** Server runs, in time order. */
   serverRuns(): Problem[] {
-    return this.runs.slice().sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
+    return this.runs.slice().sort((a, b) => (a.firstSeen ?? '').localeCompare(b.firstSeen ?? ''));
   }
 
   format(context: SummaryContext): string {
@@ -216,8 +217,8 @@ function tally(map: Map<string, Tally>, key: string, incident: Incident, label =
   }
   entry.incidents++;
   entry.lines += incident.count;
-  if (incident.firstSeen < entry.first) entry.first = incident.firstSeen;
-  if (incident.lastSeen > entry.last) entry.last = incident.lastSeen;
+  if (incident.firstSeen !== null && (entry.first === null || incident.firstSeen < entry.first)) entry.first = incident.firstSeen;
+  if (incident.lastSeen !== null && (entry.last === null || incident.lastSeen > entry.last)) entry.last = incident.lastSeen;
 }
 
 /** Most frequent first, then by name: a stable order. */
@@ -225,9 +226,9 @@ function sorted(map: Map<string, Tally>): Tally[] {
   return [...map.values()].sort((a, b) => b.incidents - a.incidents || b.lines - a.lines || a.label.localeCompare(b.label));
 }
 
-/** `2025-09-10 01:36:22` from an ISO time (UTC). */
-function shortTime(iso: string): string {
-  return iso.slice(0, 19).replace('T', ' ');
+/** `2025-09-10 01:36:22` from an ISO time (UTC); `time unknown` for none. */
+function shortTime(iso: string | null): string {
+  return iso === null ? 'time unknown' : iso.slice(0, 19).replace('T', ' ');
 }
 
 function fit(text: string, width: number): string {

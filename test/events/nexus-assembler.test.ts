@@ -34,7 +34,7 @@ function assemble(text: string | Buffer, reads: ReadSpecShape[][], options: { ma
   const size = options.chunk ?? bytes.length;
   for (let at = 0; at < bytes.length; at += Math.max(1, size)) splitter.write(bytes.subarray(at, at + Math.max(1, size)));
   splitter.end();
-  assembler.flush();
+  assembler.end();
   return { events, ticks, counters };
 }
 
@@ -212,5 +212,25 @@ describe('hard wraps and cut headers', () => {
     const repaired = repairHardWraps('x - {', 4, fragments, 1024 * 1024);
     expect(repaired.header.length).toBeLessThanOrEqual(1024 * 1024);
     expect(repaired.rest.length).toBe(255 - 3);
+  });
+});
+
+describe('loose text before the first record', () => {
+  const reads: ReadSpecShape[][] = [[{ levels: ['WARN', 'ERROR'], literals: ['Attempt to access non-existent blob', 'exists in metadata, but is missing'], continuation: true }], [{ levels: ['WARN'], loggers: ['FileBlobStore'], literals: ['Attempt to access'] }]];
+
+  it('a selection that starts mid-timestamp is read by its header tail, at the time of the record after it (sonatype/docker-nexus#101)', () => {
+    const text = readFileSync(path.join(FIXTURES, 'real', 'docker-nexus-101-truncated-copy-missing-blob.log'), 'utf8');
+    const { events } = assemble(text, reads);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ level: 'WARN', thread: 'quartz-9-thread-12', logger: 'org.sonatype.nexus.blobstore.file.FileBlobStore', line: 1, time: Date.UTC(2021, 6, 24, 19, 15, 12, 616) });
+    expect(events[0]?.rules.sort()).toEqual([0, 1]);
+    expect(events[0]?.timeUnknown).toBeUndefined();
+  });
+
+  it('a pasted trace with no timestamp at all is offered to the rules that read any logger, its time unknown', () => {
+    const text = ['Stack-trace:', 'org.sonatype.nexus.repository.storage.MissingBlobException: Blob default@ab12 exists in metadata, but is missing from the blobstore', '\tat org.x.Y.z(Y.java:1)', 'Caused by: something else'].join('\n');
+    const { events, counters } = assemble(text, reads);
+    expect(events.map((e) => [e.line, e.level, e.logger, e.timeUnknown, e.rules, e.continuation])).toEqual([[2, 'ERROR', '', true, [0], ['Caused by: something else']]]);
+    expect(counters).toMatchObject({ events: 0, unparsedLines: 4, relevantEvents: 1 });
   });
 });
