@@ -10,8 +10,9 @@
  *   request.log     "PATCH|PUT|POST /[repository/<repo>]/v2/<image>/blobs/uploads/..." 400..499
  *
  * request.log lines make their own incidents (read after nexus.log: they cannot join the
- * V2Handlers groups); they add who pushed and the statuses, nexus.log adds why. A 401 from an
- * anonymous client is the auth challenge every push starts with: left out.
+ * V2Handlers groups); they add who pushed and the statuses, nexus.log adds why. A 401 is left
+ * out: from an anonymous client it is the auth challenge every push starts with, with a user name
+ * it is rule authentication-failures'.
  * Parsed with indexOf only.
  */
 import type { NexusEvent, RequestEvent } from '../../events/log-event';
@@ -177,7 +178,7 @@ function fromNexus(event: NexusEvent): Signal | undefined {
 
 function fromRequest(event: RequestEvent): Signal | undefined {
   if (!event.path.includes(UPLOADS) || event.status < 400 || event.status > 499) return undefined;
-  if (event.status === 401 && event.user === null) return undefined; // the auth challenge
+  if (event.status === 401) return undefined; // anonymous: the auth challenge; with a user: rule authentication-failures
   return {
     repository: repositoryOfPath(event.path),
     image: imageOf(event.path),

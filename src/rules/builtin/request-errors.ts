@@ -7,9 +7,11 @@
  *
  *   request.log  <ip> - <user> [<date>] "<METHOD> <path> HTTP/1.1" <400..599> ...
  *
- * Left out as normal traffic: 401 for an anonymous request (the challenge every client gets
- * first), HEAD 404 on a Docker `/v2/.../blobs/` path (the layer check before an upload), 4xx on
- * `/blobs/uploads/` (rule docker-blob-upload-rejected), and fewer than 20 errors of a kind.
+ * Left out: 401 for an anonymous request (the challenge every client gets first: normal
+ * traffic), HEAD 404 on a Docker `/v2/.../blobs/` path (the layer check before an upload: normal
+ * traffic), fewer than 20 errors of a kind; and what a more specific rule reports: 401 with a user
+ * name (rule authentication-failures, per client), 4xx on `/blobs/uploads/` (rule
+ * docker-blob-upload-rejected).
  */
 import type { RequestEvent } from '../../events/log-event';
 import { repositoryOfPath } from '../../events/http-log-line';
@@ -24,7 +26,6 @@ export type RequestErrorCause =
   | 'nexus-unavailable'
   | 'content-not-found'
   | 'access-denied'
-  | 'credentials-refused'
   | 'rate-limited'
   | 'jetty-bad-message'
   | 'uploads-rejected'
@@ -84,9 +85,9 @@ function withoutQuery(path: string): string {
   return bare.length > 300 ? `${bare.slice(0, 300)}…` : bare;
 }
 
-/** Whether a request.log error is normal traffic. */
+/** Whether a request.log error is normal traffic, or another rule's. */
 export function isNormalError(event: RequestEvent): boolean {
-  if (event.status === 401 && event.user === null) return true; // the challenge before the credentials
+  if (event.status === 401) return true; // anonymous: the challenge before the credentials; with a user: rule authentication-failures
   if (event.status === 404 && event.method === 'HEAD' && event.path.includes('/v2/') && event.path.includes('/blobs/')) return true; // Docker layer check
   if (event.status < 500 && event.path.includes('/blobs/uploads')) return true; // rule docker-blob-upload-rejected
   return false;
@@ -100,8 +101,6 @@ function causeOf(state: Readonly<State>, status: number): RequestErrorCause {
       return 'content-not-found';
     case 403:
       return 'access-denied';
-    case 401:
-      return 'credentials-refused';
     case 429:
       return 'rate-limited';
     case 405:
@@ -161,11 +160,6 @@ const CAUSES: Record<RequestErrorCause, CauseText> = {
     confidence: 'medium',
     explain: (where, s) => `${where} refused authenticated requests with 403${s.users.length > 0 ? ` (users ${listOf(s.users, s.users.length, 3)})` : ''}: the users lack the privilege for what they ask (read, browse, add, edit).`,
     fix: (where) => [`Give the users a role with the nx-repository-view privileges they need on ${where}, or point the clients at a repository they may use.`],
-  },
-  'credentials-refused': {
-    confidence: 'high',
-    explain: (where, s) => `${where} refused the credentials of ${s.users.length > 0 ? listOf(s.users, s.users.length, 3) : 'named users'} (401): wrong or expired passwords or tokens, or a realm that is no longer active.`,
-    fix: () => ['Update the credentials in the clients (settings.xml, .npmrc, docker login); check the user is not locked and the realm it uses is active (Administration > Security > Realms).'],
   },
   'rate-limited': {
     confidence: 'high',
