@@ -11,9 +11,8 @@ import type { Logger } from 'pino';
 import type { Analyzer } from '../analyzer';
 import { analyzeFiles } from '../api/analyze-files';
 import { atLeast, type Incident } from '../incidents/incident';
-import { HtmlReport } from '../outputs/html-report';
+import type { HtmlReport } from '../outputs/html-report';
 import { formatNdjson } from '../outputs/ndjson';
-import { createPinoRecords } from '../outputs/pino-records';
 import { formatPretty } from '../outputs/pretty';
 import { ProgressLine } from '../outputs/progress';
 import { SummaryCollector } from '../outputs/summary';
@@ -23,6 +22,7 @@ import { loadRuleFile } from '../rules/load-rules';
 import { RuleError, type AnyRule } from '../rules/rule';
 import { InputError } from '../source/input-error';
 import { STDIN } from '../source/resolve-inputs';
+import { describeSupportZip } from '../source/support-zip';
 import { findDefaultLogFolder } from './default-input';
 import { createDiagnostics } from './diagnostics';
 import { colorWanted, parseOptions, type CliOptions } from './options';
@@ -94,9 +94,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   const color = colorWanted(options.color, stdout.isTTY === true);
   // A terminal that reports no size (0 columns, e.g. a bare pty) gets the classic 80.
   const width = stdout.columns !== undefined && stdout.columns >= 40 ? Math.min(stdout.columns, 120) : 80;
-  const render = format === 'ndjson' ? formatNdjson : format === 'pino' ? createPinoRecords() : (incident: Incident): string => formatPretty(incident, { color, width });
+  // Outputs not asked for are not loaded (start-up time on every run).
+  const render =
+    format === 'ndjson'
+      ? formatNdjson
+      : format === 'pino'
+        ? (require('../outputs/pino-records') as typeof import('../outputs/pino-records')).createPinoRecords()
+        : (incident: Incident): string => formatPretty(incident, { color, width });
   const summary = options.summary || format === 'pretty' ? new SummaryCollector() : null;
-  const report = options.report === undefined ? null : new HtmlReport();
+  const report: HtmlReport | null = options.report === undefined ? null : new (require('../outputs/html-report') as typeof import('../outputs/html-report')).HtmlReport();
 
   let inputs: readonly string[] = [];
   const inputsRead: string[] = [];
@@ -165,6 +171,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       onWarning: (warning) => {
         progress?.clear();
         log.warn({ input: warning.path }, warning.message);
+      },
+      onSupportZip: (zip) => {
+        progress?.clear();
+        log.info({ input: zip.path }, `support zip ${zip.path}: ${describeSupportZip(zip)}`);
       },
     });
     for await (const incident of incidents) {

@@ -30,18 +30,24 @@ export interface ReadSpecShape {
   statuses?: ReadonlyArray<readonly [number, number]>;
 }
 
-/** The literal sets that apply to one level and logger. */
+/** The literal sets of the rules that read one level and logger (or every logger). */
 export interface LoggerRoute {
-  header: LiteralSet;
+  /** null when none of these rules has a literal for the header. */
+  header: LiteralSet | null;
   /** Literals of rules that also read stack-trace lines; null when none does. */
   continuation: LiteralSet | null;
 }
 
+/**
+ * The rules of one level: those that name the logger (found by its hash) and those that read
+ * every logger. A line is searched with the first (when its logger has some) and the second:
+ * two small automata rather than one per logger, so start-up and memory stay small.
+ */
 export interface LevelRoutes {
   /** Some rule of this level names its loggers (or anchors a literal at the message start): find the logger. */
   needsLogger: boolean;
   byLogger: Map<number, LoggerRoute>;
-  /** For loggers no rule names: the rules that read every logger. */
+  /** The rules that read every logger; null when none does. */
   anyLogger: LoggerRoute | null;
 }
 
@@ -97,7 +103,20 @@ function normalize(literal: string | { text: string; at: 'start' | 'end' }): Anc
   return typeof literal === 'string' ? { text: literal, at: 'anywhere' } : { text: literal.text, at: literal.at };
 }
 
-function buildNexusPlan(rules: readonly ReadingRule[], kind: 'nexus' | 'task'): NexusPlan | null {
+/** Literal sets by their entries: levels and kinds with the same readers share one automaton. */
+type SetCache = Map<string, LiteralSet>;
+
+function literalSet(entries: readonly LiteralEntry[], cache: SetCache): LiteralSet {
+  const signature = JSON.stringify(entries);
+  let set = cache.get(signature);
+  if (set === undefined) {
+    set = new LiteralSet(entries);
+    cache.set(signature, set);
+  }
+  return set;
+}
+
+function buildNexusPlan(rules: readonly ReadingRule[], kind: 'nexus' | 'task', cache: SetCache): NexusPlan | null {
   interface Reader {
     index: number;
     names: readonly string[] | null;
@@ -138,8 +157,9 @@ function buildNexusPlan(rules: readonly ReadingRule[], kind: 'nexus' | 'task'): 
   const routeOf = (readers: readonly Reader[]): LoggerRoute => {
     const entries = (continuationOnly: boolean): LiteralEntry[] =>
       readers.filter((r) => !continuationOnly || r.continuation).flatMap((r) => r.literals.map((l) => ({ text: l.text, at: l.at, value: r.index })));
+    const head = entries(false);
     const tail = entries(true);
-    return { header: new LiteralSet(entries(false)), continuation: tail.length === 0 ? null : new LiteralSet(tail) };
+    return { header: head.length === 0 ? null : literalSet(head, cache), continuation: tail.length === 0 ? null : literalSet(tail, cache) };
   };
 
   const levels = byLevel.map((readers): LevelRoutes | null => {
@@ -147,7 +167,7 @@ function buildNexusPlan(rules: readonly ReadingRule[], kind: 'nexus' | 'task'): 
     const anyLogger = readers.filter((r) => r.loggers === null);
     const hashes = new Set(readers.flatMap((r) => r.loggers ?? []));
     const byLogger = new Map<number, LoggerRoute>();
-    for (const hash of hashes) byLogger.set(hash, routeOf(readers.filter((r) => r.loggers === null || r.loggers.includes(hash))));
+    for (const hash of hashes) byLogger.set(hash, routeOf(readers.filter((r) => r.loggers !== null && r.loggers.includes(hash))));
     const startAnchored = anyLogger.some((r) => r.literals.some((l) => l.at === 'start'));
     return {
       needsLogger: hashes.size > 0 || startAnchored,
@@ -205,10 +225,11 @@ function buildAuditPlan(rules: readonly ReadingRule[]): LiteralSet | null {
 }
 
 export function buildDispatchPlan(rules: readonly ReadingRule[]): DispatchPlan {
+  const cache: SetCache = new Map();
   return {
     ruleCount: rules.length,
-    nexus: buildNexusPlan(rules, 'nexus'),
-    task: buildNexusPlan(rules, 'task'),
+    nexus: buildNexusPlan(rules, 'nexus', cache),
+    task: buildNexusPlan(rules, 'task', cache),
     request: buildHttpPlan(rules, 'request'),
     outbound: buildHttpPlan(rules, 'outbound'),
     audit: buildAuditPlan(rules),

@@ -18,8 +18,8 @@
 import { HeaderScan, LEVEL_ERROR, LEVEL_WARN, levelCode, loggerKey } from './header-scan';
 import { parseHeader, parseHeaderTail } from './header-parser';
 import { hasUnclosedDelimiter, repairHardWraps } from './hard-wraps';
-import { Candidates } from './literal-set';
-import type { LoggerRoute, NexusPlan } from './dispatch-plan';
+import { Candidates, type LiteralSet } from './literal-set';
+import type { LevelRoutes, NexusPlan } from './dispatch-plan';
 import type { NexusEvent } from './log-event';
 import { parseTimestamp } from './timestamp';
 import type { EventSink, SourceCounters } from './event-sink';
@@ -91,11 +91,6 @@ function isFrame(buf: Uint8Array, start: number, end: number): boolean {
   return (buf[at] === 0x61 && buf[at + 1] === 0x74 && buf[at + 2] === SPACE) || (buf[at] === 0x2e && buf[at + 1] === 0x2e && buf[at + 2] === 0x2e);
 }
 
-interface Routed {
-  route: LoggerRoute;
-  loggerHash: number;
-}
-
 export class NexusAssembler {
   private readonly sink: EventSink;
   private readonly options: NexusAssemblerOptions;
@@ -132,23 +127,48 @@ export class NexusAssembler {
     const level = this.scan.level;
     const routes = this.options.plan?.levels[level];
     if (routes === null || routes === undefined) return;
-    const base = { level, line: lineNumber, offset: byteOffset, keep: null, continuation: [], continuationChars: 0, continuationDropped: 0, truncated: (flags & LINE_TRUNCATED) !== 0 };
-    if (routes.needsLogger && !this.scan.scanLogger(buf, end)) {
-      // No ` - `: a header cut by a wrap. Join what follows before deciding.
-      this.pending = { ...base, header: null, bytes: Buffer.from(buf.subarray(start, end)), loggerHash: 0, rules: [], joining: 0 };
-      return;
+    let loggerHash = 0;
+    let from = start;
+    if (routes.needsLogger) {
+      if (!this.scan.scanLogger(buf, end)) {
+        // No ` - `: a header cut by a wrap. Join what follows before deciding.
+        this.pending = this.newPending(null, Buffer.from(buf.subarray(start, end)), level, 0, [], lineNumber, byteOffset, flags, 0);
+        return;
+      }
+      loggerHash = this.scan.loggerHash;
+      from = this.scan.messageStart;
     }
-    const routed = this.routeAndMatch(buf, start, end, routes.needsLogger);
-    if (routed === null) return;
-    const relevant = this.candidates.size > 0;
-    this.pending = {
-      ...base,
-      header: relevant ? buf.toString('utf8', start, end) : null,
-      bytes: relevant ? null : Buffer.from(buf.subarray(start, end)),
-      loggerHash: routed.loggerHash,
-      rules: relevant ? this.candidates.list.slice() : [],
-      joining: -1,
-    };
+    // Hot path: no allocation until the line is known to matter.
+    const own = loggerHash === 0 ? undefined : routes.byLogger.get(loggerHash);
+    const any = routes.anyLogger;
+    if (own === undefined && any === null) return;
+    const candidates = this.candidates;
+    candidates.clear();
+    own?.header?.match(buf, from, end, candidates);
+    any?.header?.match(buf, from, end, candidates);
+    const relevant = candidates.size > 0;
+    if (!relevant && (own?.continuation ?? null) === null && (any?.continuation ?? null) === null) return;
+    this.pending = relevant
+      ? this.newPending(buf.toString('utf8', start, end), null, level, loggerHash, this.candidates.list.slice(), lineNumber, byteOffset, flags, -1)
+      : this.newPending(null, Buffer.from(buf.subarray(start, end)), level, loggerHash, [], lineNumber, byteOffset, flags, -1);
+  }
+
+  /** Searches a header's message with the literals of its logger's rules and of the rules of any logger; true when one holds. */
+  private match(routes: LevelRoutes, loggerHash: number, buf: Uint8Array, from: number, end: number): boolean {
+    const candidates = this.candidates;
+    candidates.clear();
+    if (loggerHash !== 0) routes.byLogger.get(loggerHash)?.header?.match(buf, from, end, candidates);
+    routes.anyLogger?.header?.match(buf, from, end, candidates);
+    return candidates.size > 0;
+  }
+
+  /** Some rule for this level and logger reads stack traces. */
+  private readsTraces(routes: LevelRoutes, loggerHash: number): boolean {
+    return (routes.anyLogger?.continuation ?? null) !== null || (loggerHash !== 0 && (routes.byLogger.get(loggerHash)?.continuation ?? null) !== null);
+  }
+
+  private newPending(header: string | null, bytes: Buffer | null, level: number, loggerHash: number, rules: number[], line: number, offset: number, flags: number, joining: number): PendingEvent {
+    return { header, bytes, level, loggerHash, rules, line, offset, joining, keep: null, continuation: [], continuationChars: 0, continuationDropped: 0, truncated: (flags & LINE_TRUNCATED) !== 0 };
   }
 
   /** Hands on the event in progress, if any (end of a source, or a live stream gone quiet). */
@@ -211,14 +231,15 @@ export class NexusAssembler {
       if (header !== undefined) {
         level = levelCode(header.level);
         const routes = plan.levels[level];
-        const route = routes?.byLogger.get(loggerKey(header.logger)) ?? routes?.anyLogger ?? null;
         const message = Buffer.from(header.message, 'utf8');
-        route?.header.match(message, 0, message.length, this.candidates);
-        route?.continuation?.match(message, 0, message.length, this.candidates);
+        for (const route of [routes?.byLogger.get(loggerKey(header.logger)), routes?.anyLogger]) {
+          route?.header?.match(message, 0, message.length, this.candidates);
+          route?.continuation?.match(message, 0, message.length, this.candidates);
+        }
       } else {
         for (const code of [LEVEL_ERROR, LEVEL_WARN]) {
           const route = plan.levels[code]?.anyLogger ?? null;
-          route?.header.match(bytes, 0, bytes.length, this.candidates);
+          route?.header?.match(bytes, 0, bytes.length, this.candidates);
           route?.continuation?.match(bytes, 0, bytes.length, this.candidates);
         }
       }
@@ -253,34 +274,11 @@ export class NexusAssembler {
     });
   }
 
-  /**
-   * The route of a header (its level is in `scan`) and the rules whose literals it holds, in
-   * `candidates`. Null when no rule reads it, or it holds none and no rule reads its trace.
-   */
-  private routeAndMatch(buf: Buffer, start: number, end: number, withLogger: boolean): Routed | null {
-    const routes = this.options.plan?.levels[this.scan.level];
-    if (routes === null || routes === undefined) return null;
-    let route: LoggerRoute | null;
-    let from = start;
-    let loggerHash = 0;
-    if (withLogger && this.scan.messageStart !== -1) {
-      loggerHash = this.scan.loggerHash;
-      route = routes.byLogger.get(loggerHash) ?? routes.anyLogger;
-      from = this.scan.messageStart;
-    } else {
-      route = routes.anyLogger;
-    }
-    if (route === null) return null;
-    this.candidates.clear();
-    route.header.match(buf, from, end, this.candidates);
-    if (this.candidates.size === 0 && route.continuation === null) return null;
-    return { route, loggerHash };
-  }
-
-  private routeOf(pending: PendingEvent): LoggerRoute | null {
+  /** The literal sets of rules reading the traces of a pending event: its logger's, and any logger's. */
+  private traceSets(pending: PendingEvent): [LiteralSet | null, LiteralSet | null] {
     const routes = this.options.plan?.levels[pending.level];
-    if (routes === null || routes === undefined) return null;
-    return (pending.loggerHash !== 0 ? routes.byLogger.get(pending.loggerHash) : undefined) ?? routes.anyLogger;
+    if (routes === null || routes === undefined) return [null, null];
+    return [pending.loggerHash === 0 ? null : (routes.byLogger.get(pending.loggerHash)?.continuation ?? null), routes.anyLogger?.continuation ?? null];
   }
 
   private continueEvent(pending: PendingEvent, buf: Buffer, start: number, end: number, flags: number): void {
@@ -288,22 +286,23 @@ export class NexusAssembler {
     if (pending.joining >= 0) {
       if (this.join(pending, buf, start, end)) return;
     }
-    const continuationSet = this.routeOf(pending)?.continuation;
+    const [ownTraces, anyTraces] = this.traceSets(pending);
     if (pending.keep === null) {
       // Exception lines are kept when a rule may read them, or when the header is visibly cut (a hard wrap).
       const header = pending.header;
-      pending.keep = continuationSet != null || (header !== null && (hasUnclosedDelimiter(header) || header.endsWith(' ')));
+      pending.keep = ownTraces !== null || anyTraces !== null || (header !== null && (hasUnclosedDelimiter(header) || header.endsWith(' ')));
     }
     if (!pending.keep || isFrame(buf, start, end)) {
       pending.continuationDropped++;
       return;
     }
-    if (continuationSet != null) {
+    if (ownTraces !== null || anyTraces !== null) {
       const candidates = this.candidates;
       candidates.clear();
       for (const rule of pending.rules) candidates.add(rule);
       const before = candidates.size;
-      continuationSet.match(buf, start, end, candidates);
+      ownTraces?.match(buf, start, end, candidates);
+      anyTraces?.match(buf, start, end, candidates);
       if (candidates.size > before) pending.rules = candidates.list.slice();
     }
     if (pending.continuation.length >= this.options.maxContinuationLines || pending.continuationChars >= this.options.maxEventChars) {
@@ -337,16 +336,18 @@ export class NexusAssembler {
   private settleJoined(pending: PendingEvent): void {
     pending.joining = -1;
     const bytes = pending.bytes as Buffer;
-    if (!this.scan.scanLevel(bytes, 0, bytes.length)) return;
+    const routes = this.scan.scanLevel(bytes, 0, bytes.length) ? this.options.plan?.levels[this.scan.level] : null;
+    if (routes === null || routes === undefined) return;
     const withLogger = this.scan.scanLogger(bytes, bytes.length);
-    const routed = this.routeAndMatch(bytes, 0, bytes.length, withLogger);
-    if (routed === null) {
+    const loggerHash = withLogger ? this.scan.loggerHash : 0;
+    const relevant = this.match(routes, loggerHash, bytes, withLogger ? this.scan.messageStart : 0, bytes.length);
+    if (!relevant && !this.readsTraces(routes, loggerHash)) {
       pending.rules = [];
       pending.keep = false;
       return;
     }
-    pending.loggerHash = routed.loggerHash;
-    if (this.candidates.size > 0) {
+    pending.loggerHash = loggerHash;
+    if (relevant) {
       pending.rules = this.candidates.list.slice();
       pending.header = bytes.toString('utf8');
       pending.bytes = null;
