@@ -15,7 +15,8 @@
  */
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
-import { cut, databaseNameOf, eventHolds, nexusEventOf } from './storage-texts';
+import { anyHolds, textsOf } from './exception-lines';
+import { cut, databaseNameOf, nexusEventOf } from './storage-texts';
 import { howOften } from './wording';
 
 const CANNOT_OPEN = 'Cannot open local storage ';
@@ -38,16 +39,17 @@ export interface CannotOpenSignal {
 
 /** What an event's lines say about why a database could not be opened. */
 export function reasonOf(event: NexusEvent): CannotOpenReason {
-  if (eventHolds(event, ['is locked by another process', H2_IN_USE, 'OLockException'])) return 'locked';
-  if (eventHolds(event, ['AccessDeniedException', 'Permission denied', 'Operation not permitted'])) return 'permissions';
-  if (eventHolds(event, ['No space left on device', 'OLowDiskSpaceException'])) return 'disk-full';
-  if (eventHolds(event, ['Read-only file system'])) return 'read-only-fs';
-  if (eventHolds(event, ['OPageIsBrokenException', 'does not exist in storage', 'File corrupted', 'File is corrupted - unable to recover', 'OSchemaNotCreatedException', 'Exception during storage data restore'])) return 'damaged';
+  const texts = textsOf(event);
+  if (anyHolds(texts, ['is locked by another process', H2_IN_USE, 'OLockException'])) return 'locked';
+  if (anyHolds(texts, ['AccessDeniedException', 'Permission denied', 'Operation not permitted'])) return 'permissions';
+  if (anyHolds(texts, ['No space left on device', 'OLowDiskSpaceException'])) return 'disk-full';
+  if (anyHolds(texts, ['Read-only file system'])) return 'read-only-fs';
+  if (anyHolds(texts, ['OPageIsBrokenException', 'does not exist in storage', 'File corrupted', 'File is corrupted - unable to recover', 'OSchemaNotCreatedException', 'Exception during storage data restore'])) return 'damaged';
   return 'unknown';
 }
 
 export function parseCannotOpen(event: NexusEvent): CannotOpenSignal | undefined {
-  const lines = [event.message, ...event.continuation];
+  const lines = textsOf(event);
   const find = (literal: string): string | undefined => lines.find((line) => line.includes(literal));
   let kind: CannotOpenKind;
   let line: string | undefined;

@@ -16,7 +16,8 @@
  */
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
-import { cut, nexusEventOf, quotedAfter, serverOf } from './storage-texts';
+import { textsOf } from './exception-lines';
+import { cut, nexusEventOf, quotedValue, serverOf } from './storage-texts';
 import { howOften } from './wording';
 
 const REFUSED = 'postmaster is accepting TCP/IP connections';
@@ -63,8 +64,8 @@ export function parseRefusalLine(line: string): Omit<RefusalSignal, 'server'> | 
     return {
       kind,
       host,
-      user: quotedAfter(line, 'for user ', '"') ?? quotedAfter(line, 'user ', '"') ?? quotedAfter(line, 'for role ', '"'),
-      database: quotedAfter(line, 'database ', '"'),
+      user: quotedValue(line, 'for user ', '"') ?? quotedValue(line, 'user ', '"') ?? quotedValue(line, 'for role ', '"'),
+      database: quotedValue(line, 'database ', '"'),
       line: cut(line, 300),
     };
   }
@@ -73,7 +74,7 @@ export function parseRefusalLine(line: string): Omit<RefusalSignal, 'server'> | 
 
 export function parseRefusal(event: NexusEvent): RefusalSignal | undefined {
   let found: Omit<RefusalSignal, 'server'> | undefined;
-  for (const text of [event.message, ...event.continuation]) {
+  for (const text of textsOf(event)) {
     const line = parseRefusalLine(text);
     if (line === undefined) continue;
     // `The connection attempt failed` is vaguer than the others: keep looking for one of them.

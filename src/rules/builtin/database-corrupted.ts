@@ -14,7 +14,8 @@
  */
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
-import { cut, databaseNameOf, eventHolds, nexusEventOf } from './storage-texts';
+import { anyHolds, textsOf } from './exception-lines';
+import { cut, databaseNameOf, nexusEventOf, remember } from './storage-texts';
 import { howOften } from './wording';
 
 const BROKEN = 'OPageIsBrokenException';
@@ -38,7 +39,7 @@ export interface CorruptionSignal {
 }
 
 export function parseCorruption(event: NexusEvent): CorruptionSignal | undefined {
-  const lines = [event.message, ...event.continuation];
+  const lines = textsOf(event);
   const markers: Array<[string, CorruptionKind]> = [
     [BROKEN, 'broken-pages'],
     [NO_SCHEMA, 'schema-missing'],
@@ -53,7 +54,7 @@ export function parseCorruption(event: NexusEvent): CorruptionSignal | undefined
     if (line !== undefined) return { kind, database: databaseNameOf(event) ?? (kind === 'h2-file-corrupted' ? 'nexus' : 'unknown'), line: cut(line, 300) };
   }
   // `Exception `HEX` in storage `plocal:...``, with no text that makes it another rule's.
-  if (event.message.startsWith('Exception `') && event.message.includes(STORAGE_EXCEPTION) && !eventHolds(event, OTHER_RULES)) {
+  if (event.message.startsWith('Exception `') && event.message.includes(STORAGE_EXCEPTION) && !anyHolds(lines, OTHER_RULES)) {
     const detail = event.continuation.find((text) => text.trim() !== '');
     return { kind: 'storage-exception', database: databaseNameOf(event) ?? 'unknown', line: cut(detail === undefined ? event.message : `${event.message} / ${detail}`, 300) };
   }
@@ -117,7 +118,7 @@ export const databaseCorrupted: Rule<CorruptionSignal, State> = {
       state.firstLine = signal.line;
     }
     const user = 'user' in event ? event.user : null;
-    if (user !== null && user !== '*SYSTEM' && state.users.length < 5 && !state.users.includes(user)) state.users.push(user);
+    if (user !== '*SYSTEM') remember(state.users, user);
   },
 
   describe(state, group) {

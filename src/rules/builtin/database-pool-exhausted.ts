@@ -8,7 +8,8 @@
  */
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
-import { cut, eventHolds, nexusEventOf } from './storage-texts';
+import { anyHolds, textsOf } from './exception-lines';
+import { cut, nexusEventOf } from './storage-texts';
 import { duration, howOften, listOf, plural } from './wording';
 
 const NOT_AVAILABLE = ' - Connection is not available, request timed out after ';
@@ -39,9 +40,10 @@ export function parsePoolTimeout(line: string): { pool: string; timeoutMs: numbe
 }
 
 export function parsePoolExhausted(event: NexusEvent): PoolSignal | undefined {
-  for (const text of [event.message, ...event.continuation]) {
+  const texts = textsOf(event);
+  for (const text of texts) {
     const found = text.includes(NOT_AVAILABLE) ? parsePoolTimeout(text) : undefined;
-    if (found !== undefined) return { ...found, thread: event.thread, unreachable: eventHolds(event, UNREACHABLE), line: cut(text, 300) };
+    if (found !== undefined) return { ...found, thread: event.thread, unreachable: anyHolds(texts, UNREACHABLE), line: cut(text, 300) };
   }
   return undefined;
 }

@@ -12,7 +12,8 @@
  */
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
-import { cut, databaseNameIn, nexusEventOf, quotedAfter, serverOf } from './storage-texts';
+import { textsOf } from './exception-lines';
+import { cut, databaseNameIn, nexusEventOf, quotedValue, remember, serverOf } from './storage-texts';
 import { howOften, listOf, plural } from './wording';
 
 const READ_ONLY_MODE = 'Nexus Repository Manager is in read-only mode';
@@ -46,7 +47,7 @@ export function parseReadOnlyRejection(message: string, server: string): ReadOnl
   const at = message.indexOf(READ_ONLY_MODE);
   if (at === -1) return undefined;
   let rest = message.slice(at + READ_ONLY_MODE.length);
-  const repository = rest.startsWith(' for repository ') ? quotedAfter(rest, ' for repository ') : null;
+  const repository = rest.startsWith(' for repository ') ? quotedValue(rest, ' for repository ') : null;
   const colon = rest.indexOf(': ');
   rest = colon === -1 ? '' : rest.slice(colon + 2);
   const space = rest.indexOf(' ');
@@ -66,7 +67,7 @@ export function parseFrozenBy(message: string): { type: string; id: string } | u
   if (at === -1) return undefined;
   const process = message.indexOf(' process ', at);
   if (process === -1) return undefined;
-  return { type: message.slice(at + FROZEN_BY.length, process), id: quotedAfter(message, ' process ', "'", process) ?? '' };
+  return { type: message.slice(at + FROZEN_BY.length, process), id: quotedValue(message, ' process ', "'", process) ?? '' };
 }
 
 export function parseReadOnly(event: NexusEvent): ReadOnlySignal | undefined {
@@ -76,7 +77,7 @@ export function parseReadOnly(event: NexusEvent): ReadOnlySignal | undefined {
   const frozenBy = parseFrozenBy(message);
   if (frozenBy !== undefined) return signal('frozen', server, message, { frozenBy });
   if (message.includes(UNFREEZE)) return signal('frozen', server, message, { manual: true });
-  for (const text of [message, ...event.continuation]) {
+  for (const text of textsOf(event)) {
     if (text.includes(ORIENT_READ_ONLY)) return signal('orient-low-disk', server, text, { database: databaseNameIn(text) });
     if (text.includes(H2_READ_ONLY)) return signal('h2-read-only', server, text, { database: databaseNameIn(text) ?? 'nexus' });
   }
@@ -180,7 +181,7 @@ export const databaseReadOnly: Rule<ReadOnlySignal, State> = {
 
   add(state, signal) {
     state.byKind[signal.kind] = (state.byKind[signal.kind] ?? 0) + 1;
-    if (signal.database !== null && state.databases.length < 10 && !state.databases.includes(signal.database)) state.databases.push(signal.database);
+    remember(state.databases, signal.database, 10);
     state.frozenBy ??= signal.frozenBy;
     if (signal.manual) state.manual = true;
     if (signal.action !== null) state.refused++;

@@ -16,7 +16,8 @@
  */
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
-import { blobStoreOfPath, commonFolder, cut, databaseOfPath, formatBytes, looksLikePath, nexusEventOf, parseSize, quotedAfter, serverOf, volumeOfPath } from './storage-texts';
+import { textsOf } from './exception-lines';
+import { blobStoreOfPath, commonFolder, cut, databaseOfPath, formatBytes, looksLikePath, nexusEventOf, parseSize, quotedValue, remember, serverOf, volumeOfPath } from './storage-texts';
 import { between, howOften, listOf, plural } from './wording';
 
 const NO_SPACE = 'No space left on device';
@@ -57,7 +58,7 @@ export function pathBefore(line: string, at: number): string | null {
 
 /** A path quoted after the error (H2 prints the file after the message): `...device"; "/nexus-data/db/nexus.mv.db"`. */
 function quotedPathAfter(line: string, at: number): string | null {
-  const quoted = quotedAfter(line.slice(at, at + 400), '; ', '"');
+  const quoted = quotedValue(line.slice(at, at + 400), '; ', '"');
   return quoted !== null && looksLikePath(quoted) ? quoted : null;
 }
 
@@ -79,7 +80,7 @@ function signalOfPath(kind: DiskKind, server: string, path: string | null, line:
 export function parseLowDiskSpace(line: string, server: string): DiskSignal | undefined {
   const at = line.indexOf(LIMITED_SPACE);
   if (at === -1) return undefined;
-  const database = quotedAfter(line.slice(0, at), 'database ') ?? null;
+  const database = quotedValue(line.slice(0, at), 'database ');
   const free = between(line, '(', ')', at + LIMITED_SPACE.length - 1);
   const required = between(line, 'The minimal required space is ', '.', at);
   return {
@@ -157,7 +158,7 @@ export function parseDiskFull(event: NexusEvent): DiskSignal | undefined {
     if (blob !== undefined) return blob;
   }
   if (event.message.includes(WATERMARK)) return parseWatermark(event.message, server);
-  for (const text of [event.message, ...event.continuation]) {
+  for (const text of textsOf(event)) {
     if (text.includes(LIMITED_SPACE)) {
       const low = parseLowDiskSpace(text, server);
       if (low !== undefined) return low;
@@ -181,10 +182,6 @@ interface State {
   requiredBytes: number | null;
   watermark: string | null;
   firstLine: string;
-}
-
-function add(list: string[], value: string | null): void {
-  if (value !== null && list.length < 10 && !list.includes(value)) list.push(value);
 }
 
 /** The cause the worst of the signals names. */
@@ -227,8 +224,8 @@ export const diskFull: Rule<DiskSignal, State> = {
       const volume = volumeOfPath(signal.path);
       state.directory = state.directory === null ? volume : commonFolder(state.directory, volume);
     }
-    add(state.blobStores, signal.blobStore);
-    add(state.databases, signal.database);
+    remember(state.blobStores, signal.blobStore, 10);
+    remember(state.databases, signal.database, 10);
     if (signal.freeBytes !== null) state.freeBytes = state.freeBytes === null ? signal.freeBytes : Math.min(state.freeBytes, signal.freeBytes);
     state.requiredBytes ??= signal.requiredBytes;
     state.watermark ??= signal.watermark;

@@ -15,6 +15,7 @@
  */
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
+import { textsOf } from './exception-lines';
 import { cut, mostCounted, nexusEventOf, serverOf } from './storage-texts';
 import { howOften, listOf, plural } from './wording';
 
@@ -71,7 +72,7 @@ export interface OomSignal {
 export function parseOutOfMemory(event: NexusEvent): OomSignal | undefined {
   let line: string | null = null;
   let kind: OomKind | null = null;
-  for (const text of [event.message, ...event.continuation]) {
+  for (const text of textsOf(event)) {
     const found = text.includes(OOM) ? oomKindOf(text) : null;
     if (found === null) continue;
     if (kind === null || kind === 'unknown') {

@@ -11,7 +11,8 @@
  */
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
-import { cut, exceptionClassOf, looksLikePath, nexusEventOf, serverOf } from './storage-texts';
+import { textsOf } from './exception-lines';
+import { cut, exceptionClassOf, looksLikePath, nexusEventOf, remember, serverOf } from './storage-texts';
 import { howOften, listOf, plural } from './wording';
 
 const WARNING = 'WARNING: ';
@@ -60,7 +61,7 @@ export function parseFileLimit(event: NexusEvent): FileLimitSignal | undefined {
     // The `****` lines around it and `Please see: <link>` are part of the same warning.
     return { type: 'banner', server };
   }
-  for (const text of [event.message, ...event.continuation]) {
+  for (const text of textsOf(event)) {
     const found = text.includes(TOO_MANY) ? parseTooManyOpenFiles(text) : undefined;
     if (found !== undefined) return { type: 'exhausted', server, ...found, line: cut(text) };
   }
@@ -117,7 +118,7 @@ export const openFileLimitLow: Rule<FileLimitSignal, State> = {
       state.exhaustedFrom ??= event.time;
       state.exhaustedTo = event.time;
       state.firstError ??= signal.line;
-      if (signal.exception !== null && state.exceptions.length < 5 && !state.exceptions.includes(signal.exception)) state.exceptions.push(signal.exception);
+      remember(state.exceptions, signal.exception);
     }
   },
 

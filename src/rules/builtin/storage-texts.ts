@@ -5,23 +5,11 @@
  */
 import type { AnyEvent, NexusEvent } from '../../events/log-event';
 import { storeOfPath } from './blobstore-missing-blob';
+import { asException, textsOf } from './exception-lines';
 
 /** The event as a nexus.log (or task log) event, or undefined. */
 export function nexusEventOf(event: AnyEvent): NexusEvent | undefined {
   return event.kind === 'nexus' || event.kind === 'task' ? event : undefined;
-}
-
-/** The first of the event's lines (message, then kept exception lines) that holds `literal`, or null. */
-export function lineWith(event: NexusEvent, literal: string): string | null {
-  if (event.message.includes(literal)) return event.message;
-  for (const line of event.continuation) if (line.includes(literal)) return line;
-  return null;
-}
-
-/** Whether any of the event's lines holds any of the literals. */
-export function eventHolds(event: NexusEvent, literals: readonly string[]): boolean {
-  for (const literal of literals) if (lineWith(event, literal) !== null) return true;
-  return false;
 }
 
 /** The server an event comes from: its HA node, or `nexus` on a single server. */
@@ -35,8 +23,12 @@ export function cut(text: string, max = 240): string {
   return trimmed.length > max ? `${trimmed.slice(0, max)}…` : trimmed;
 }
 
-/** The text between the quote that follows `marker` and the next same quote, or null. */
-export function quotedAfter(text: string, marker: string, quote = "'", from = 0): string | null {
+/**
+ * The value quoted right after `marker`: between the `quote` that follows it and the next one
+ * (`quotedValue("for user \"nexus\"", 'for user ', '"')` -> `nexus`), or null. Any quote character,
+ * unlike exception-lines' `quotedAfter`, whose prefix carries its opening `'`.
+ */
+export function quotedValue(text: string, marker: string, quote = "'", from = 0): string | null {
   const at = text.indexOf(marker, from);
   if (at === -1) return null;
   const open = at + marker.length;
@@ -47,17 +39,10 @@ export function quotedAfter(text: string, marker: string, quote = "'", from = 0)
 
 /** The exception class a line names first (`java.io.IOException` of `Caused by: java.io.IOException: ...`), or null. */
 export function exceptionClassOf(line: string): string | null {
-  let text = line.trimStart();
-  if (text.startsWith('Caused by: ')) text = text.slice(11);
-  let end = 0;
-  while (end < text.length) {
-    const code = text.charCodeAt(end);
-    const word = (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x2e || code === 0x24 || code === 0x5f;
-    if (!word) break;
-    end++;
-  }
-  const name = text.slice(0, end);
-  return name.includes('.') && /(?:Exception|Error)$/.test(name) ? name : null;
+  const exception = asException(line);
+  if (exception === null) return null;
+  const colon = exception.indexOf(':');
+  return colon === -1 ? exception : exception.slice(0, colon);
 }
 
 /** Backslashes to slashes, so Windows paths read like the others. */
@@ -173,7 +158,7 @@ export function mostCounted<K extends string>(counts: Partial<Record<K, number>>
  * or a quoted H2 file `"/nexus-data/db/nexus.mv.db"`; null when none.
  */
 export function databaseNameIn(line: string): string | null {
-  const named = quotedAfter(line, 'DB name=', '"') ?? quotedAfter(line, 'in storage ') ?? quotedAfter(line, 'to database ') ?? quotedAfter(line, 'database ', '"');
+  const named = quotedValue(line, 'DB name=', '"') ?? quotedValue(line, 'in storage ') ?? quotedValue(line, 'to database ') ?? quotedValue(line, 'database ', '"');
   if (named !== null && named !== '') return named.includes('/') || named.includes('\\') ? databaseOfPath(named) : named;
   for (const marker of ['plocal:', "local storage '", ': "', '"']) {
     const at = line.indexOf(marker);
@@ -191,7 +176,7 @@ export function databaseNameIn(line: string): string | null {
 
 /** The database an event names in its message or exception lines, or null. */
 export function databaseNameOf(event: NexusEvent): string | null {
-  for (const text of [event.message, ...event.continuation]) {
+  for (const text of textsOf(event)) {
     const name = databaseNameIn(text);
     if (name !== null) return name;
   }
