@@ -1,13 +1,16 @@
 /**
- * `--rules <file>`: declarative rules from a JSON or YAML file (one rule, or a list), checked
- * before anything is read; errors name the file and the rule.
+ * `--rules <file>`: declarative rules from a JSON or YAML file (one rule, or a list), or code
+ * rules from a JavaScript module (CommonJS: `module.exports = rule` or a list, or
+ * `exports.rules`), checked before anything is read; errors name the file and the rule.
  */
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { InputError } from '../source/input-error';
 import { declarativeRule, RuleSpecError } from './declarative';
 import type { AnyRule } from './rule';
 
 export function loadRuleFile(file: string): AnyRule[] {
+  if (/\.c?js$/i.test(file)) return loadRuleModule(file);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -28,4 +31,24 @@ export function loadRuleFile(file: string): AnyRule[] {
     if (error instanceof RuleSpecError) throw new InputError(file, error.message);
     throw error;
   }
+}
+
+/** A JavaScript module of rules written against the Rule interface (docs/rules/writing-a-rule.md). */
+function loadRuleModule(file: string): AnyRule[] {
+  let exported: unknown;
+  try {
+    exported = require(path.resolve(file)) as unknown;
+  } catch (error) {
+    throw new InputError(file, `cannot load the rules module: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const value = (exported as { rules?: unknown; default?: unknown } | null)?.rules ?? (exported as { default?: unknown } | null)?.default ?? exported;
+  const rules = Array.isArray(value) ? value : [value];
+  rules.forEach((rule, index) => {
+    const r = rule as Partial<AnyRule> | null;
+    const name = typeof r?.id === 'string' ? `rule ${r.id}` : `rule #${index + 1}`;
+    const missing = (['id', 'title', 'severity', 'category', 'reads', 'windowMs', 'match', 'key', 'open', 'add', 'describe'] as const).filter((field) => r?.[field] === undefined);
+    if (missing.length > 0) throw new InputError(file, `${name}: missing ${missing.join(', ')} (the Rule interface: docs/rules/writing-a-rule.md)`);
+    if (!Array.isArray(r?.reads) || r.reads.length === 0) throw new InputError(file, `${name}: reads must list at least one read spec`);
+  });
+  return rules as AnyRule[];
 }
