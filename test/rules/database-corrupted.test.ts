@@ -84,11 +84,13 @@ describe('database-corrupted', () => {
       expect(incident).toMatchObject({ subject: { name: 'component' }, user: 'publisher', diagnosis: { cause: 'orientdb-storage-exception', confidence: 'low' } });
     });
 
-    it('orientdb#8539: NullPointerException during storage data restore (console output without timestamps: read as an event)', () => {
+    it('orientdb#8539: NullPointerException during storage data restore (OrientDB console output, no timestamps)', () => {
       const name = 'orientdb-8539-nexus-db-restore-npe-after-disk-full.log';
       expect(corpusEntry(name).expected.map((e) => e.class)).toEqual(['database-corrupted']);
-      const lines = realLog(name).replace(/^`/, '').split('\n');
-      expect(parseCorruption(eventOf(lines, { logger: STORAGE }))).toMatchObject({ kind: 'wal-restore-failed' });
+      const [incident, ...rest] = run(realLog(name));
+      expect(rest).toEqual([]);
+      expect(incident).toMatchObject({ subject: { type: 'database', name: 'unknown' }, diagnosis: { cause: 'orientdb-wal-restore-failed', confidence: 'high' } });
+      expect(parseCorruption(eventOf(realLog(name).replace(/^`/, '').split('\n'), { logger: STORAGE }))).toMatchObject({ kind: 'wal-restore-failed' });
     });
   });
 });

@@ -1,7 +1,7 @@
 /** jvm-out-of-memory: every kind of OutOfMemoryError, one incident per episode, and the real excerpts. */
 import { jvmHeapPressure } from '../../src/rules/builtin/jvm-heap-pressure';
-import { jvmOutOfMemory, oomKindOf, parseOutOfMemory } from '../../src/rules/builtin/jvm-out-of-memory';
-import { adversarial, corpusEntry, eventOf, incidents, line, MINUTE, realLog, SECOND } from '../support/rule-lines';
+import { jvmOutOfMemory, oomKindOf } from '../../src/rules/builtin/jvm-out-of-memory';
+import { adversarial, corpusEntry, incidents, line, MINUTE, realLog, SECOND } from '../support/rule-lines';
 
 const ERROR_PAGE = 'org.sonatype.nexus.internal.web.ErrorPageServlet';
 const run = (text: string | string[]) => incidents(jvmOutOfMemory, text);
@@ -103,19 +103,13 @@ describe('jvm-out-of-memory', () => {
       expect(incident).toMatchObject({ oomKind: 'heap', diagnosis: { cause: 'heap-exhausted' }, thread: 'qtp468666864-23818' });
     });
 
-    it('nexus-repository-installer#18: native threads (the excerpt has no timestamps: its lines are read as events)', () => {
+    it('nexus-repository-installer#18: native threads in the scheduler, Elasticsearch and start-up threads (timestamps cut off by the poster)', () => {
       const name = 'nexus-installer-18-oom-native-thread-trimmed.log';
       expect(corpusEntry(name).expected.map((e) => e.class)).toEqual(['jvm-out-of-memory']);
-      const lines = realLog(name).split('\n');
-      const quartz = parseOutOfMemory(eventOf([lines[0] as string], { logger: 'java.lang.Throwable' }));
-      expect(quartz).toMatchObject({ kind: 'native-threads', thread: 'nexus_QuartzSchedulerThread' });
-      const es = parseOutOfMemory(eventOf([lines[2] as string], { logger: 'java.lang.Throwable' }));
-      expect(es?.thread).toBe('elasticsearch[70A57EA1-DC36B6F1-E2A35627-1B2E6D29-335B7F81][management][T#1]');
-      const hook = lines.indexOf('java.lang.OutOfMemoryError: unable to create new native thread');
-      expect(parseOutOfMemory(eventOf([lines[hook - 1] as string, ...lines.slice(hook, hook + 3)], { logger: 'org.sonatype.nexus.orient.entity.EntityHook', thread: 'FelixStartLevel' }))).toMatchObject({
-        kind: 'native-threads',
-        phase: 'start',
-      });
+      const [incident, ...rest] = run(realLog(name));
+      expect(rest).toEqual([]);
+      expect(incident).toMatchObject({ count: 4, oomKind: 'native-threads', diagnosis: { cause: 'native-thread-limit' }, facts: { phase: 'start' } });
+      expect(incident?.distinct.thread?.values).toEqual(['nexus_QuartzSchedulerThread', 'elasticsearch[70A57EA1-DC36B6F1-E2A35627-1B2E6D29-335B7F81][management][T#1]', 'jetty-main-1']);
     });
   });
 });

@@ -58,10 +58,9 @@ export function corpusEntry(name: string): CorpusEntry {
 }
 
 /**
- * An event made of excerpt lines that carry no timestamp (console output, a lone exception
- * line): the analyzer cannot place them in time, so the rule's reading of them is tested on the
- * event they would make, the first line as its message and the others as its exception lines
- * (frames left out, as the events stage does).
+ * The event some lines make when the first is the message of a logged event and the others its
+ * exception lines (frames left out, as the events stage does): to test a rule's reading of an
+ * excerpt's lines as they would be logged, apart from how the excerpt itself is framed.
  */
 export function eventOf(lines: readonly string[], o: { logger?: string; level?: string; thread?: string } = {}): NexusEvent {
   const [message = '', ...rest] = lines;
