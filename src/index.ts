@@ -55,5 +55,6 @@ export { createAnalyzer, AnalyzerStream, type AnalyzerStreamOptions } from './ap
 export { analyzeFiles, type AnalyzeFilesOptions } from './api/analyze-files';
 export { InputError } from './source/input-error';
 export { followFile, type FollowOptions, type FollowWarning } from './source/follow-file';
+export type { SupportZipInfo } from './source/support-zip';
 export { declarativeRule, fillTemplate, RuleSpecError, type DeclarativeRuleSpec, type EventPattern, type RuleKind } from './rules/declarative';
 export { loadRuleFile } from './rules/load-rules';

@@ -5,6 +5,7 @@
  * its own clock. Rules that sharpen their incidents from a secondary input (a failed push from
  * request.log) hold those incidents until it has been read. Several plain files are read on
  * worker threads at once; the rules still see them in order, so the incidents are the same.
+ * A support zip's log entries are read in place, like files named `<zip>!<entry path>`.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +18,7 @@ import { InputError, toInputError } from '../source/input-error';
 import { IDLE, nextOrIdle } from '../source/live-clock';
 import { readInput, startsWithGzipMagic } from '../source/read-input';
 import { resolveInputs, STDIN, type Input } from '../source/resolve-inputs';
+import { startsWithZipMagic, truncationMessage, type SupportZipInfo, type SupportZipListing } from '../source/support-zip';
 import { fileOutsideRange, inRange, type TimeRange } from '../source/time-range';
 import { planInputs, type PlannedInput } from './inputs';
 import { defaultJobs, extractInParallel, WORKER_SCRIPT } from './parallel/parallel-extraction';
@@ -31,8 +33,17 @@ export interface AnalyzeFilesOptions extends AnalyzerOptions {
   onInputs?: (names: readonly string[]) => void;
   /** Called before each input is read, with its name and what it holds. */
   onInput?: (name: string, kind: InputKind) => void;
-  /** `follow`: a condition of the file system worth a word (unreadable, vanished, replaced); reading goes on. */
+  /**
+   * `follow`: a condition of the file system worth a word (unreadable, vanished, replaced); reading goes on.
+   * Support zips: an entry the zip's generator truncated (`path` is `<zip>!<entry path>`), a zip without logs.
+   */
   onWarning?: (warning: FollowWarning) => void;
+  /**
+   * Called once per support zip, before any input is read: the server it comes from (from
+   * `info/sysinfo.json`, `info/jmx.json`; every field optional), the zip's path, and the paths
+   * of its truncated entries (also reported one by one through `onWarning`).
+   */
+  onSupportZip?: (info: SupportZipInfo & { path: string; truncated: string[] }) => void;
   /** Stream read for `-`. Default process.stdin. */
   stdin?: Readable;
   /** Receives the analyzer once created, e.g. to read its stats at the end. */
@@ -85,7 +96,9 @@ export async function* analyzeFiles(patterns: string | readonly string[], option
     yield* followOne(list, range, options);
     return;
   }
-  const resolved = (await resolveInputs(list)).filter((input) => !fileOutsideRange(input.name, range));
+  const zips: SupportZipListing[] = [];
+  const resolved = (await resolveInputs(list, (listing) => zips.push(listing))).filter((input) => !fileOutsideRange(input.name, range));
+  const knownCuts = reportSupportZips(zips, options);
   const planned = await planInputs(resolved, options.onInputError === undefined ? undefined : (error) => inputFailed(error, options));
   options.onInputs?.(planned.map((p) => p.input.name));
   const within = keepWithin(range);
@@ -99,7 +112,7 @@ export async function* analyzeFiles(patterns: string | readonly string[], option
   const run = async function* (kinds: readonly InputKind[]): AsyncGenerator<Incident> {
     const inputs = planned.filter((p) => kinds.includes(p.kind));
     if (inputs.length === 0 || failure !== undefined) return;
-    for await (const step of readInputs(analyzer, inputs, options)) {
+    for await (const step of readInputs(analyzer, inputs, options, knownCuts)) {
       if (step.error !== undefined && mustStop(step.error, options)) {
         failure = step.error;
         return;
@@ -143,10 +156,29 @@ interface Step {
   error?: InputError;
 }
 
-async function* readInputs(analyzer: Analyzer, inputs: readonly PlannedInput[], options: AnalyzeFilesOptions): AsyncGenerator<Step> {
+/**
+ * Support zips: their info to `onSupportZip`, their truncated entries and a zip without logs to
+ * `onWarning`. Returns the names of the entries known to be cut (not to be reported again on reading).
+ */
+function reportSupportZips(zips: readonly SupportZipListing[], options: AnalyzeFilesOptions): Set<string> {
+  const cuts = new Set<string>();
+  for (const listing of zips) {
+    options.onSupportZip?.({ ...listing.info, path: listing.zip, truncated: listing.truncated.map((entry) => entry.path) });
+    for (const entry of listing.truncated) {
+      options.onWarning?.({ path: `${listing.zip}!${entry.path}`, message: truncationMessage(listing.zip, entry) });
+      cuts.add(`${listing.zip}!${entry.path}`);
+    }
+    if (listing.entries.length === 0) {
+      options.onWarning?.({ path: listing.zip, message: `${listing.zip}: no log to read in this support zip (no log/nexus.log, log/request.log, log/audit.log, log/tasks/*.log)` });
+    }
+  }
+  return cuts;
+}
+
+async function* readInputs(analyzer: Analyzer, inputs: readonly PlannedInput[], options: AnalyzeFilesOptions, knownCuts: ReadonlySet<string>): AsyncGenerator<Step> {
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
   const parallel = jobs > 1 && inputs.length > 1 && existsSync(WORKER_SCRIPT) && (await worthWorkers(inputs, options.jobs !== undefined));
-  yield* parallel ? readInParallel(analyzer, inputs, jobs, options) : readInTurn(analyzer, inputs, options);
+  yield* parallel ? readInParallel(analyzer, inputs, jobs, options) : readInTurn(analyzer, inputs, options, knownCuts);
 }
 
 /** `follow`: one file, read live until the signal aborts; the open groups are then reported. */
@@ -155,6 +187,7 @@ async function* followOne(patterns: readonly string[], range: TimeRange, options
     throw new InputError(patterns.join(' ') || '(none)', 'follow takes exactly one file or log folder');
   }
   const target = await followTarget(patterns[0] as string);
+  if (await startsWithZipMagic(target).catch(() => false)) throw new InputError(target, 'a support zip cannot be followed: read it without --follow');
   options.onInputs?.([target]);
   const analyzer = new Analyzer({ ...options, source: target });
   options.analyzer?.(analyzer);
@@ -200,17 +233,22 @@ async function worthWorkers(inputs: readonly PlannedInput[], forced: boolean): P
   return gzipped.filter((isGzip) => !isGzip).length >= 2;
 }
 
-async function* readInTurn(analyzer: Analyzer, inputs: readonly PlannedInput[], options: AnalyzeFilesOptions): AsyncGenerator<Step> {
+async function* readInTurn(analyzer: Analyzer, inputs: readonly PlannedInput[], options: AnalyzeFilesOptions, knownCuts: ReadonlySet<string>): AsyncGenerator<Step> {
   const readOptions = {
     ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    // A zip entry found cut only on reading (its size did not show it): reported then.
+    onTruncated: (input: Input): void => {
+      if (input.kind !== 'zip-entry' || knownCuts.has(input.name)) return;
+      options.onWarning?.({ path: input.name, message: truncationMessage(input.zip, { name: input.entry, path: input.name.slice(input.zip.length + 1), how: 'cut' }) });
+    },
   };
   for (const { input, kind } of inputs) {
     if (options.signal?.aborted === true) return;
     options.onInput?.(input.name, kind);
     yield { incidents: analyzer.beginSource(input.name, kind) };
     const chunks = readInput(input, readOptions);
-    if (input.kind !== 'file') {
+    if (input.kind === 'stdin' || input.kind === 'stream') {
       try {
         yield* readLive(analyzer, chunks, options.liveIdleMs ?? DEFAULTS.liveIdleMs);
       } catch (error) {

@@ -54,13 +54,15 @@ const ORDER: readonly InputKind[] = ['nexus', 'task', 'request', 'outbound', 'au
 
 /**
  * Classifies and orders inputs: by kind (nexus logs first, the secondary logs after), then by
- * first record time, then as given. Streams cannot be peeked: read as nexus logs, after the files.
+ * first record time, then as given; support zip entries like files. Streams cannot be peeked:
+ * read as nexus logs, after the files.
  * `onUnreadable`: an input whose head cannot be read (it is left out); without it, that throws.
  */
 export async function planInputs(inputs: readonly Input[], onUnreadable?: (error: InputError) => void): Promise<PlannedInput[]> {
   const planned = await mapLimited(inputs, PEEK_CONCURRENCY, async (input): Promise<PlannedInput | null> => {
-    const named = kindOfName(input.name);
-    if (input.kind !== 'file') return { input, kind: named ?? 'nexus', first: undefined };
+    // A zip entry's kind is its path's in the zip (the zip's own folder says nothing).
+    const named = kindOfName(input.kind === 'zip-entry' ? input.entry : input.name);
+    if (input.kind === 'stdin' || input.kind === 'stream') return { input, kind: named ?? 'nexus', first: undefined };
     let bytes: Buffer;
     try {
       bytes = await head(input);

@@ -1,12 +1,14 @@
 /**
  * An input -> its bytes, in large chunks. Gzip is detected by its magic bytes (rotated
- * `nexus-YYYY-MM-DD.log.gz`, or a renamed one), not trusted from the file name.
+ * `nexus-YYYY-MM-DD.log.gz`, or a renamed one), not trusted from the file name. A support zip's
+ * entry is streamed out of the zip in place (support-zip.ts).
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { toInputError } from './input-error';
 import type { Input } from './resolve-inputs';
+import { readZipEntry } from './support-zip';
 
 /** 1 MiB reads: 2.3x faster than 64 KiB for the byte splitter (docs/performance.md). */
 export const READ_CHUNK_BYTES = 1024 * 1024;
@@ -17,6 +19,8 @@ export interface ReadOptions {
   chunkBytes?: number;
   /** Stops reading: the iteration then ends quietly, even while waiting on a pipe. */
   signal?: AbortSignal;
+  /** A support zip's entry ended with the generator's `** TRUNCATED **` marker (not yielded). */
+  onTruncated?: (input: Input) => void;
 }
 
 /**
@@ -25,6 +29,15 @@ export interface ReadOptions {
  */
 export async function* readInput(input: Input, options: ReadOptions = {}): AsyncGenerator<Buffer> {
   const chunkBytes = options.chunkBytes ?? READ_CHUNK_BYTES;
+  if (input.kind === 'zip-entry') {
+    const onTruncated = options.onTruncated;
+    yield* readZipEntry(input.zip, input.entry, input.name, {
+      chunkBytes,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(onTruncated === undefined ? {} : { onTruncated: () => onTruncated(input) }),
+    });
+    return;
+  }
   let stream: Readable;
   try {
     if (input.kind === 'stdin') stream = options.stdin ?? process.stdin;

@@ -1,12 +1,14 @@
 /**
  * Command-line inputs -> the list of things to read: `-` (stdin), files, directories
- * (their nexus*.log* files), and glob patterns (fast-glob). Fails before anything is read,
- * with an InputError naming the first input that cannot be used.
+ * (their nexus*.log* files), and glob patterns (fast-glob). A support zip (zip magic bytes)
+ * becomes one input per log entry, read in place (support-zip.ts). Fails before anything is
+ * read, with an InputError naming the first input that cannot be used.
  */
 import { constants, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import fg from 'fast-glob';
 import { InputError, toInputError } from './input-error';
+import { listSupportZip, startsWithZipMagic, type SupportZipListing } from './support-zip';
 
 export const STDIN = '-';
 
@@ -16,21 +18,50 @@ export const STDIN = '-';
  */
 export const DIRECTORY_PATTERNS = ['{nexus,request,outbound-request,audit}*.log*', 'audit/audit*.log*', 'tasks/*.log', 'support-*.zip'];
 
-export interface Input {
+export type Input = PathInput | ZipEntryInput;
+
+export interface PathInput {
   /** As shown in evidence and messages: the path as given or found, or `-`. */
   name: string;
   /** Regular file (can be peeked and re-opened), stream-like (FIFO, device), or stdin. */
   kind: 'file' | 'stream' | 'stdin';
 }
 
-export async function resolveInputs(patterns: readonly string[]): Promise<Input[]> {
+/** A log entry of a support zip, read in place (like a file: it can be peeked and re-opened). */
+export interface ZipEntryInput {
+  /** `<zip path>!<entry path under the zip's root folder>`, e.g. `support-20250910-013622-1.zip!log/request.log`. */
+  name: string;
+  kind: 'zip-entry';
+  /** The zip's path, as given or found. */
+  zip: string;
+  /** The entry's full name in the zip (with its root folder). */
+  entry: string;
+}
+
+/**
+ * `onSupportZip`: each support zip listed (once per zip, before anything is read), with its
+ * info and truncated entries.
+ */
+export async function resolveInputs(patterns: readonly string[], onSupportZip?: (listing: SupportZipListing) => void): Promise<Input[]> {
   const inputs: Input[] = [];
   const seen = new Set<string>();
   const add = (input: Input): void => {
-    const identity = input.kind === 'stdin' ? STDIN : path.resolve(input.name);
+    const identity = input.kind === 'stdin' ? STDIN : input.kind === 'zip-entry' ? `${path.resolve(input.zip)}!${input.entry}` : path.resolve(input.name);
     if (seen.has(identity)) return;
     seen.add(identity);
     inputs.push(input);
+  };
+  const addFile = async (name: string, known?: Stats): Promise<void> => {
+    const input = await checkedFile(name, known);
+    if (input.kind !== 'file' || !(await isZip(name))) {
+      add(input);
+      return;
+    }
+    if (seen.has(`${path.resolve(name)}!`)) return;
+    seen.add(`${path.resolve(name)}!`);
+    const listing = await listSupportZip(name);
+    onSupportZip?.(listing);
+    for (const entry of listing.entries) add({ name: `${name}!${entry.path}`, kind: 'zip-entry', zip: name, entry: entry.name });
   };
 
   for (const pattern of patterns.length === 0 ? [STDIN] : patterns) {
@@ -42,13 +73,13 @@ export async function resolveInputs(patterns: readonly string[]): Promise<Input[
     if (stats?.isDirectory()) {
       const found = await fg(DIRECTORY_PATTERNS, { cwd: pattern, onlyFiles: true, dot: false });
       if (found.length === 0) throw new InputError(pattern, 'directory has no Nexus log files (nexus*.log*, request*.log*, audit*.log*, tasks/*.log, support-*.zip)');
-      for (const file of found.sort()) add(await checkedFile(path.join(pattern, file)));
+      for (const file of found.sort()) await addFile(path.join(pattern, file));
     } else if (stats !== undefined) {
-      add(await checkedFile(pattern, stats));
+      await addFile(pattern, stats);
     } else if (fg.isDynamicPattern(pattern)) {
       const found = await fg(pattern, { onlyFiles: true, dot: true });
       if (found.length === 0) throw new InputError(pattern, 'no files match this pattern');
-      for (const file of found.sort()) add(await checkedFile(file));
+      for (const file of found.sort()) await addFile(file);
     } else {
       throw new InputError(pattern, 'no such file or directory');
     }
@@ -56,7 +87,7 @@ export async function resolveInputs(patterns: readonly string[]): Promise<Input[
   return inputs;
 }
 
-async function checkedFile(name: string, known?: Stats): Promise<Input> {
+async function checkedFile(name: string, known?: Stats): Promise<PathInput> {
   try {
     const stats = known ?? (await fs.stat(name));
     await fs.access(name, constants.R_OK);
@@ -74,4 +105,16 @@ async function statOrUndefined(name: string): Promise<Stats | undefined> {
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw toInputError(name, error);
   }
+}
+
+/** A zip by its magic bytes; a `.zip` name without them is an error rather than a log read as text. */
+async function isZip(name: string): Promise<boolean> {
+  let zip: boolean;
+  try {
+    zip = await startsWithZipMagic(name);
+  } catch (error) {
+    throw toInputError(name, error);
+  }
+  if (!zip && /\.zip$/i.test(name)) throw new InputError(name, 'not a zip file (it does not start with the zip signature "PK")');
+  return zip;
 }
