@@ -51,7 +51,7 @@ describe('database-connection-refused', () => {
     const [incident, ...rest] = run(lines);
     expect(rest).toEqual([]);
     expect(incident).toMatchObject({ count: 1000, subject: { type: 'database', name: 'postgres:5432' }, facts: { host: 'postgres:5432', refusal: 'refused' } });
-    expect(incident?.summary).toMatch(/^PostgreSQL at postgres:5432 refused the connection: Nexus on nexus cannot use its database, 1,000 times in 17 min/);
+    expect(incident?.summary).toMatch(/^PostgreSQL at postgres:5432 refused the connection: Nexus cannot use its database, 1,000 times in 17 min/);
   });
 
   it('the most telling class wins when several come in one episode; 30 quiet minutes end it', () => {

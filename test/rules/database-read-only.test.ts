@@ -45,7 +45,7 @@ describe('database-read-only', () => {
       facts: { 'frozen by': 'USER_INITIATED admin', 'unfreeze manually': true, 'writes refused': 1000 },
       diagnosis: { cause: 'frozen-by-administrator', confidence: 'high' },
     });
-    expect(incident?.summary).toBe('The databases of nexus are read-only (frozen by admin): 1,000 writes refused in 2 repositories (maven-releases and npm-hosted).');
+    expect(incident?.summary).toBe('The databases are read-only (frozen by admin): 1,000 writes refused in 2 repositories (maven-releases and npm-hosted).');
     expect(incident?.diagnosis.remediation[0]).toContain('/service/rest/v1/read-only/release');
   });
 

@@ -38,7 +38,7 @@ describe('jvm-heap-pressure', () => {
     const [incident, ...rest] = run(lines);
     expect(rest).toEqual([]);
     expect(incident).toMatchObject({ count: 1000, severity: 'warning', subject: { type: 'jvm', name: 'nexus' }, facts: { 'peak usage': '94%', 'heap max': '2.0 GB', sustained: '30 s' }, diagnosis: { cause: 'heap-nearly-full' } });
-    expect(incident?.summary).toMatch(/^The heap of the JVM on nexus was at 94% \(1\.8 GB of 2\.0 GB\) for 30 s: 1,000 memory monitor CRITICAL warnings \(1,000 times in 8 h 20 min/);
+    expect(incident?.summary).toMatch(/^The JVM heap was at 94% \(1\.8 GB of 2\.0 GB\) for 30 s: 1,000 memory monitor CRITICAL warnings \(1,000 times in 8 h 20 min/);
   });
 
   it('30 quiet minutes end an episode', () => {

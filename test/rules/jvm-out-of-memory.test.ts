@@ -28,7 +28,7 @@ describe('jvm-out-of-memory', () => {
 
   it('an ErrorPageServlet OOM (JVM-1) says it happened serving requests', () => {
     const [incident] = run(requestOom(0));
-    expect(incident?.summary).toBe('The JVM of nexus ran out of memory (Java heap space) while serving requests: once.');
+    expect(incident?.summary).toBe('The JVM ran out of memory (Java heap space) while serving requests: once.');
     expect(incident?.facts).toMatchObject({ kind: 'Java heap space', phase: 'serving requests', threads: ['qtp468666864-23818'] });
   });
 
@@ -45,14 +45,16 @@ describe('jvm-out-of-memory', () => {
     const found = run(storm);
     expect(found.map((i) => i.count)).toEqual([1000, 1]);
     expect(found[0]?.distinct.thread?.total).toBe(40);
-    expect(found[0]?.summary).toMatch(/^The JVM of nexus ran out of memory \(Java heap space\) while serving requests: 1,000 times in 2 min \(.*\/min\), in 40 threads \(qtp1-0, qtp1-1 and 38 more\)\.$/);
+    expect(found[0]?.summary).toMatch(/^The JVM ran out of memory \(Java heap space\) while serving requests: 1,000 times in 2 min \(.*\/min\), in 40 threads \(qtp1-0, qtp1-1 and 38 more\)\.$/);
     expect(found[0]?.fingerprint).toBe(found[1]?.fingerprint);
     expect(found[1]?.occurrences).toBe(2);
   });
 
   it('HA nodes are separate JVMs', () => {
     const lines = [line(0, 'ERROR', ERROR_PAGE, 'Unexpected exception', { node: 'node-a' }), 'java.lang.OutOfMemoryError: Java heap space', line(SECOND, 'ERROR', ERROR_PAGE, 'Unexpected exception', { node: 'node-b' }), 'java.lang.OutOfMemoryError: Java heap space'];
-    expect(run(lines).map((i) => i.subject?.name)).toEqual(['node-a', 'node-b']);
+    const found = run(lines);
+    expect(found.map((i) => i.subject?.name)).toEqual(['node-a', 'node-b']);
+    expect(found[0]?.summary).toBe('The JVM on node-a ran out of memory (Java heap space) while serving requests: once.');
   });
 
   it('a named kind beats a bare OutOfMemoryError in the same episode', () => {

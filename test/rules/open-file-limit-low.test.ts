@@ -23,7 +23,7 @@ describe('open-file-limit-low', () => {
     const [incident, ...rest] = run(warning(0));
     expect(rest).toEqual([]);
     expect(incident).toMatchObject({ severity: 'warning', count: 4, subject: { type: 'server', name: 'nexus' }, facts: { 'open-file limit': 4096, 'recommended minimum': 65536 }, diagnosis: { cause: 'nofile-limit-below-minimum' } });
-    expect(incident?.summary).toBe('Nexus on nexus started with an open-file limit of 4,096, below the 65,536 it needs: under load it will fail with "Too many open files".');
+    expect(incident?.summary).toBe('Nexus started with an open-file limit of 4,096, below the 65,536 it needs: under load it will fail with "Too many open files".');
     expect(incident?.diagnosis.remediation[0]).toContain('LimitNOFILE=65536');
     expect(incident?.diagnosis.remediation[0]).toContain('--ulimit nofile=65536:65536');
     expect(incident?.diagnosis.remediation[0]).toContain('/etc/security/limits.conf');
@@ -53,7 +53,7 @@ describe('open-file-limit-low', () => {
     expect(rest).toEqual([]);
     expect(incident).toMatchObject({ severity: 'error', count: 1004, facts: { 'open-file limit': 4096, 'too many open files': 1000, exceptions: ['java.io.FileNotFoundException'] }, diagnosis: { cause: 'file-descriptors-exhausted' } });
     expect(incident?.distinct.path?.total).toBe(50);
-    expect(incident?.summary).toMatch(/^Nexus on nexus ran out of file descriptors \("Too many open files"\): 1,000 times in 2 min .*; its limit is 4,096, below the 65,536 Nexus needs\.$/);
+    expect(incident?.summary).toMatch(/^Nexus ran out of file descriptors \("Too many open files"\): 1,000 times in 2 min .*; its limit is 4,096, below the 65,536 Nexus needs\.$/);
   });
 
   it('30 quiet minutes end it; a restart with the warning again is a repeat', () => {

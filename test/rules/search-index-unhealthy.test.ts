@@ -24,7 +24,7 @@ describe('search-index-unhealthy', () => {
     const [incident, ...rest] = run([change(0, 'GREEN', 'RED'), change(10 * MINUTE, 'RED', 'GREEN', 'shards started [[c7941f67][0]] ...')]);
     expect(rest).toEqual([]);
     expect(incident).toMatchObject({ severity: 'warning', closeReason: 'matched', subject: { type: 'search-index', name: 'nexus' }, facts: { worst: 'RED', 'back to GREEN': true, duration: '10 min', reason: 'shards failed [[c7941f67][0]] ...' }, diagnosis: { cause: 'search-shards-unassigned' } });
-    expect(incident?.summary).toBe('The search index (embedded Elasticsearch 594672F0-D8ABD4EC) of nexus was RED for 10 min before it came back to GREEN (2 health changes).');
+    expect(incident?.summary).toBe('The search index (embedded Elasticsearch 594672F0-D8ABD4EC) was RED for 10 min before it came back to GREEN (2 health changes).');
     expect(incident?.diagnosis.remediation.join(' ')).toContain('Repair - Rebuild repository search');
   });
 

@@ -17,7 +17,7 @@
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
 import { textsOf } from './exception-lines';
-import { cut, nexusEventOf, quotedValue, serverOf } from './storage-texts';
+import { cut, nexusEventOf, onServer, quotedValue, serverOf } from './storage-texts';
 import { howOften } from './wording';
 
 const REFUSED = 'postmaster is accepting TCP/IP connections';
@@ -186,7 +186,7 @@ export const databaseConnectionRefused: Rule<RefusalSignal, State> = {
     return {
       subject: { type: 'database', name },
       fingerprint: [state.server, name, kind],
-      summary: `PostgreSQL${state.host === null ? '' : ` at ${state.host}`} ${advice.what}${state.user === null || kind !== 'auth' ? '' : ` (user ${state.user})`}: Nexus on ${state.server} cannot use its database, ${howOften(group.count, group.firstTime, group.lastTime)}.`,
+      summary: `PostgreSQL${state.host === null ? '' : ` at ${state.host}`} ${advice.what}${state.user === null || kind !== 'auth' ? '' : ` (user ${state.user})`}: Nexus${onServer(state.server)} cannot use its database, ${howOften(group.count, group.firstTime, group.lastTime)}.`,
       facts: {
         ...(state.host === null ? {} : { host: state.host }),
         ...(state.user === null ? {} : { user: state.user }),

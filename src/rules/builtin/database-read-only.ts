@@ -13,7 +13,7 @@
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
 import { textsOf } from './exception-lines';
-import { cut, databaseNameIn, nexusEventOf, quotedValue, remember, serverOf } from './storage-texts';
+import { cut, databaseNameIn, nexusEventOf, onServer, quotedValue, remember, serverOf } from './storage-texts';
 import { howOften, listOf, plural } from './wording';
 
 const READ_ONLY_MODE = 'Nexus Repository Manager is in read-only mode';
@@ -192,7 +192,7 @@ export const databaseReadOnly: Rule<ReadOnlySignal, State> = {
     const advice = ADVICE[cause];
     const database = state.databases.length === 1 ? (state.databases[0] as string) : null;
     const repositories = group.distinct.repository ?? { values: [], total: 0 };
-    const what = database === null ? `The databases of ${state.server} are read-only` : `Database ${database} is read-only`;
+    const what = database === null ? `The databases${onServer(state.server)} are read-only` : `Database ${database} is read-only`;
     const why = {
       'orientdb-low-disk-space': 'OrientDB is out of disk space',
       'h2-file-read-only': 'the H2 file cannot be written',

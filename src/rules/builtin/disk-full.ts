@@ -17,7 +17,7 @@
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
 import { textsOf } from './exception-lines';
-import { blobStoreOfPath, commonFolder, cut, databaseOfPath, formatBytes, looksLikePath, nexusEventOf, parseSize, quotedValue, remember, serverOf, volumeOfPath } from './storage-texts';
+import { blobStoreOfPath, commonFolder, cut, databaseOfPath, formatBytes, looksLikePath, nexusEventOf, onServer, parseSize, quotedValue, remember, serverOf, volumeOfPath } from './storage-texts';
 import { between, howOften, listOf, plural } from './wording';
 
 const NO_SPACE = 'No space left on device';
@@ -242,7 +242,7 @@ export const diskFull: Rule<DiskSignal, State> = {
             ? { type: 'database' as const, name: state.databases[0] }
             : { type: 'server' as const, name: state.server };
     const where =
-      subject.type === 'directory' ? `The disk under ${subject.name}` : subject.type === 'blobstore' ? `The storage of blob store ${subject.name}` : subject.type === 'database' ? `The disk of database ${subject.name}` : `A disk of ${state.server}`;
+      subject.type === 'directory' ? `The disk under ${subject.name}` : subject.type === 'blobstore' ? `The storage of blob store ${subject.name}` : subject.type === 'database' ? `The disk of database ${subject.name}` : `A disk${onServer(state.server) || ' of Nexus'}`;
     const free = state.freeBytes === null ? '' : ` (${formatBytes(state.freeBytes)} free${state.requiredBytes === null ? '' : `, ${formatBytes(state.requiredBytes)} required`})`;
     const what = {
       'disk-full': `is full${free}`,

@@ -13,7 +13,7 @@
  */
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
-import { cut, formatBytes, nexusEventOf, parseDuration, parseSize, serverOf } from './storage-texts';
+import { cut, formatBytes, nexusEventOf, onServer, parseDuration, parseSize, serverOf } from './storage-texts';
 import { between, duration, howOften, plural } from './wording';
 
 const MONITOR = '[jvm monitor] [memory] ';
@@ -159,7 +159,7 @@ export const jvmHeapPressure: Rule<HeapSignal, State> = {
     return {
       subject: { type: 'jvm', name: state.server },
       fingerprint: [state.server],
-      summary: `The heap of the JVM on ${state.server} was ${usage}${state.longestSustainedMs === null ? '' : ` for ${duration(state.longestSustainedMs)}`}: ${what.join(' and ')} (${howOften(group.count, group.firstTime, group.lastTime)}).`,
+      summary: `The JVM heap${onServer(state.server)} was ${usage}${state.longestSustainedMs === null ? '' : ` for ${duration(state.longestSustainedMs)}`}: ${what.join(' and ')} (${howOften(group.count, group.firstTime, group.lastTime)}).`,
       facts: {
         'peak usage': state.peakPercent === null ? 'not printed' : `${state.peakPercent}%`,
         ...(state.max === null ? {} : { [gcOnly ? 'old generation max' : 'heap max']: formatBytes(state.max) }),

@@ -16,7 +16,7 @@
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
 import { textsOf } from './exception-lines';
-import { cut, mostCounted, nexusEventOf, serverOf } from './storage-texts';
+import { cut, mostCounted, nexusEventOf, onServer, serverOf } from './storage-texts';
 import { howOften, listOf, plural } from './wording';
 
 const OOM = 'OutOfMemoryError';
@@ -222,7 +222,7 @@ export const jvmOutOfMemory: Rule<OomSignal, State> = {
       subject: { type: 'jvm', name: state.server },
       fingerprint: [state.server, kind],
       summary:
-        `The JVM of ${state.server} ran out of memory (${KIND_PHRASE[kind]})${where}: ${howOften(group.count, group.firstTime, group.lastTime)}` +
+        `The JVM${onServer(state.server)} ran out of memory (${KIND_PHRASE[kind]})${where}: ${howOften(group.count, group.firstTime, group.lastTime)}` +
         `${threads.total > 1 ? `, in ${plural(threads.total, 'thread')} (${listOf(threads.values, threads.total, 2)})` : ''}.`,
       facts: {
         kind: KIND_PHRASE[kind],

@@ -12,7 +12,7 @@
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
 import { textsOf } from './exception-lines';
-import { cut, exceptionClassOf, looksLikePath, nexusEventOf, remember, serverOf } from './storage-texts';
+import { cut, exceptionClassOf, looksLikePath, nexusEventOf, onServer, remember, serverOf } from './storage-texts';
 import { howOften, listOf, plural } from './wording';
 
 const WARNING = 'WARNING: ';
@@ -130,10 +130,10 @@ export const openFileLimitLow: Rule<FileLimitSignal, State> = {
     const minimum = state.minimum ?? 65536;
     const paths = group.distinct.path ?? { values: [], total: 0 };
     const summary = exhausted
-      ? `Nexus on ${state.server} ran out of file descriptors ("Too many open files"): ${howOften(state.exhausted, state.exhaustedFrom ?? group.firstTime, state.exhaustedTo ?? group.lastTime)}` +
+      ? `Nexus${onServer(state.server)} ran out of file descriptors ("Too many open files"): ${howOften(state.exhausted, state.exhaustedFrom ?? group.firstTime, state.exhaustedTo ?? group.lastTime)}` +
         `${paths.total > 0 ? `, ${plural(paths.total, 'file')} (${listOf(paths.values, paths.total, 2)})` : ''}` +
         `${limitText === null ? '' : `; its limit is ${limitText}, below the ${minimum.toLocaleString('en')} Nexus needs`}.`
-      : `Nexus on ${state.server} started with an open-file limit of ${limitText as string}, below the ${minimum.toLocaleString('en')} it needs: under load it will fail with "Too many open files".`;
+      : `Nexus${onServer(state.server)} started with an open-file limit of ${limitText as string}, below the ${minimum.toLocaleString('en')} it needs: under load it will fail with "Too many open files".`;
     return {
       subject: { type: 'server', name: state.server },
       fingerprint: [state.server, exhausted ? 'exhausted' : 'limit'],

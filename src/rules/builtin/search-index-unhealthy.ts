@@ -14,7 +14,7 @@
  */
 import type { NexusEvent } from '../../events/log-event';
 import type { Finding, GroupView, Rule } from '../rule';
-import { cut, exceptionClassOf, nexusEventOf, serverOf } from './storage-texts';
+import { cut, exceptionClassOf, nexusEventOf, onServer, serverOf } from './storage-texts';
 import { between, duration, howOften, plural } from './wording';
 
 const HEALTH = 'Cluster health status changed from [';
@@ -101,7 +101,7 @@ function describeHealth(state: HealthState, group: GroupView): Finding | null {
   return {
     subject: { type: 'search-index', name: state.server },
     fingerprint: [state.server, 'health', state.worst],
-    summary: `The search index (embedded Elasticsearch${state.esNode === null ? '' : ` ${state.esNode.slice(0, 17)}`}) of ${state.server} was ${state.worst} ${how} (${plural(state.changes, 'health change')}).`,
+    summary: `The search index (embedded Elasticsearch${state.esNode === null ? '' : ` ${state.esNode.slice(0, 17)}`})${onServer(state.server)} was ${state.worst} ${how} (${plural(state.changes, 'health change')}).`,
     severity: persistent ? 'error' : 'warning',
     facts: {
       worst: state.worst,

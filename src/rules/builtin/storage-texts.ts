@@ -17,6 +17,11 @@ export function serverOf(event: NexusEvent): string {
   return event.node ?? 'nexus';
 }
 
+/** ` on node-b` for an HA node; nothing on a single server (`nexus`), where it would only repeat the product's name. */
+export function onServer(server: string): string {
+  return server === 'nexus' ? '' : ` on ${server}`;
+}
+
 /** `text` cut to `max` characters (an ellipsis marks the cut). */
 export function cut(text: string, max = 240): string {
   const trimmed = text.trim();
