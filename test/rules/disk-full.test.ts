@@ -69,6 +69,11 @@ describe('disk-full', () => {
     expect(run(line(0, 'WARN', DECIDER, 'low disk watermark [85%] exceeded on [a][b][/data] free: 3gb[14%], replicas will not be assigned to this node'))).toEqual([]);
   });
 
+  it('OLowDiskSpaceException cut short still names the database', () => {
+    const [incident] = run([line(0, 'ERROR', 'com.orientechnologies.orient.core.storage.impl.local.paginated.OLocalPaginatedStorage', 'Exception `1` in storage `plocal:/nexus-data/db/config`'), 'com.orientechnologies.orient.core.exception.OLowDiskSpaceException: Error occurred while exec']);
+    expect(incident).toMatchObject({ subject: { type: 'database', name: 'config' }, diagnosis: { cause: 'orientdb-low-disk-space' } });
+  });
+
   it('a read-only file system anywhere', () => {
     const [incident] = run([line(0, 'ERROR', 'org.x.Y', 'Failed to write'), 'java.nio.file.FileSystemException: /nexus-data/log/tasks/x.log: Read-only file system']);
     expect(incident).toMatchObject({ subject: { type: 'directory', name: '/nexus-data' }, diagnosis: { cause: 'filesystem-read-only' } });

@@ -13,7 +13,7 @@
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
 import { textsOf } from './exception-lines';
-import { cut, databaseNameIn, nexusEventOf, onServer, quotedValue, remember, serverOf } from './storage-texts';
+import { cut, databaseNameIn, databaseNameOf, nexusEventOf, onServer, quotedValue, remember, serverOf } from './storage-texts';
 import { howOften, listOf, plural } from './wording';
 
 const READ_ONLY_MODE = 'Nexus Repository Manager is in read-only mode';
@@ -78,7 +78,7 @@ export function parseReadOnly(event: NexusEvent): ReadOnlySignal | undefined {
   if (frozenBy !== undefined) return signal('frozen', server, message, { frozenBy });
   if (message.includes(UNFREEZE)) return signal('frozen', server, message, { manual: true });
   for (const text of textsOf(event)) {
-    if (text.includes(ORIENT_READ_ONLY)) return signal('orient-low-disk', server, text, { database: databaseNameIn(text) });
+    if (text.includes(ORIENT_READ_ONLY)) return signal('orient-low-disk', server, text, { database: databaseNameIn(text) ?? databaseNameOf(event) });
     if (text.includes(H2_READ_ONLY)) return signal('h2-read-only', server, text, { database: databaseNameIn(text) ?? 'nexus' });
   }
   return undefined;

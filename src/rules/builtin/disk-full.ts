@@ -17,7 +17,7 @@
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
 import { textsOf } from './exception-lines';
-import { blobStoreOfPath, commonFolder, cut, databaseOfPath, formatBytes, looksLikePath, nexusEventOf, onServer, parseSize, quotedValue, remember, serverOf, volumeOfPath } from './storage-texts';
+import { blobStoreOfPath, commonFolder, cut, databaseNameIn, databaseNameOf, databaseOfPath, formatBytes, looksLikePath, nexusEventOf, onServer, parseSize, quotedValue, remember, serverOf, volumeOfPath } from './storage-texts';
 import { between, howOften, listOf, plural } from './wording';
 
 const NO_SPACE = 'No space left on device';
@@ -79,10 +79,11 @@ function signalOfPath(kind: DiskKind, server: string, path: string | null, line:
 /** `... to database 'OSystem' due to limited free space on the disk (2621 MB) ... The minimal required space is 4096 MB.` */
 export function parseLowDiskSpace(line: string, server: string): DiskSignal | undefined {
   const at = line.indexOf(LIMITED_SPACE);
-  if (at === -1) return undefined;
-  const database = quotedValue(line.slice(0, at), 'database ');
-  const free = between(line, '(', ')', at + LIMITED_SPACE.length - 1);
-  const required = between(line, 'The minimal required space is ', '.', at);
+  if (at === -1 && !line.includes(LOW_DISK)) return undefined;
+  // Without its usual text (a cut line), the exception alone still says it.
+  const database = at === -1 ? databaseNameIn(line) : quotedValue(line.slice(0, at), 'database ');
+  const free = at === -1 ? null : between(line, '(', ')', at + LIMITED_SPACE.length - 1);
+  const required = at === -1 ? null : between(line, 'The minimal required space is ', '.', at);
   return {
     kind: 'orient-low-disk',
     server,
@@ -159,9 +160,9 @@ export function parseDiskFull(event: NexusEvent): DiskSignal | undefined {
   }
   if (event.message.includes(WATERMARK)) return parseWatermark(event.message, server);
   for (const text of textsOf(event)) {
-    if (text.includes(LIMITED_SPACE)) {
+    if (text.includes(LIMITED_SPACE) || text.includes(LOW_DISK)) {
       const low = parseLowDiskSpace(text, server);
-      if (low !== undefined) return low;
+      if (low !== undefined) return low.database === null ? { ...low, database: databaseNameOf(event) } : low;
     }
     let at = text.indexOf(NO_SPACE);
     if (at !== -1) return signalOfPath('no-space', server, pathBefore(text, at) ?? quotedPathAfter(text, at), text);
