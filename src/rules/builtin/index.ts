@@ -28,6 +28,12 @@ import { blobstoreWriteFailed } from './blobstore-write-failed';
 import { dockerBlobUploadRejected } from './docker-blob-upload-rejected';
 import { requestErrors } from './request-errors';
 import { requestFailed } from './request-failed';
+// Server runs, start failures, tasks and security rules
+import { authenticationFailures } from './authentication-failures';
+import { ldapConnectionFailed } from './ldap-connection-failed';
+import { serverRun } from './server-run';
+import { serverStartFailed } from './server-start-failed';
+import { taskFailed } from './task-failed';
 
 export interface BuiltinRuleOptions {
   /** Correlation window in log time for rules that pair the lines of one request (the Docker push). */
@@ -61,6 +67,11 @@ const REGISTRY: readonly RuleFactory[] = [
   () => databasePoolExhausted,
   () => databaseConnectionRefused,
   () => searchIndexUnhealthy,
+  () => serverRun,
+  () => serverStartFailed,
+  () => taskFailed,
+  () => ldapConnectionFailed,
+  () => authenticationFailures,
 ];
 
 /** Every built-in rule, as configured. */

@@ -264,7 +264,9 @@ function describeRun(state: Readonly<State>, group: GroupView): Finding {
       summary =
         state.readyAt !== null && state.startedAt !== null
           ? `${label} started at ${at(start)} (ready at ${at(state.readyAt)}, after ${duration(state.readyAt - start)}) and was still running at the end of this log.`
-          : `${label} was running ${state.readyAt !== null ? `since ${at(state.readyAt)}` : from} to the end of this log.`;
+          : state.readyAt !== null
+            ? `${label} was ready at ${at(state.readyAt)} and still running at the end of this log.`
+            : `${label} (started before this log) was still running at the end of this log.`;
   }
   const facts: Record<string, string | number | null> = {
     outcome,

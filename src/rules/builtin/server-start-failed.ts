@@ -158,7 +158,7 @@ export function classifyText(text: string): Classified[] {
     text.includes('Unrecognized VM option') ||
     text.includes('The version of the JVM must be')
   ) {
-    add('unsupported-jvm', after(text, 'The version of the JVM must be ', ' .'));
+    add('unsupported-jvm', after(text, 'The version of the JVM must be ', ' ')?.replace(/\.$/, '') ?? null);
   }
   if (text.includes('Permission denied') || text.includes('AccessDeniedException') || text.includes('Operation not permitted') || text.includes('Could not lock User prefs')) {
     const path = pathNear(text, 'Permission denied') ?? pathNear(text, 'AccessDeniedException') ?? pathNear(text, 'Operation not permitted') ?? after(text, 'AccessDeniedException: ');
@@ -171,14 +171,17 @@ export function classifyText(text: string): Classified[] {
   return found;
 }
 
+/** Whether `c` says more than `best`: a more specific cause, or the same one with a detail (an absolute path over a relative one). */
+function better(c: Classified, best: Classified | null): boolean {
+  if (best === null || ORDER.indexOf(c.cause) < ORDER.indexOf(best.cause)) return true;
+  if (c.cause !== best.cause || c.detail === null) return false;
+  return best.detail === null || (!best.detail.startsWith('/') && c.detail.startsWith('/'));
+}
+
 /** The most specific cause the texts show, or null. */
 export function classifyStartFailure(texts: readonly string[]): Classified | null {
   let best: Classified | null = null;
-  for (const text of texts) {
-    for (const c of classifyText(text)) {
-      if (best === null || ORDER.indexOf(c.cause) < ORDER.indexOf(best.cause) || (c.cause === best.cause && best.detail === null)) best = c;
-    }
-  }
+  for (const text of texts) for (const c of classifyText(text)) if (better(c, best)) best = c;
   return best;
 }
 
@@ -247,8 +250,6 @@ function matchEvent(event: NexusEvent): Signal | undefined {
   }
   return undefined;
 }
-
-const DOC = 'https://help.sonatype.com/en/';
 
 function subjectOf(state: Readonly<State>): Subject | null {
   const c = state.cause;
@@ -389,7 +390,6 @@ function explain(c: Classified | null, state: Readonly<State>): Explained {
           `Put the keystore at ${detail ?? 'the path set in jetty-https.xml (ssl.etc, default <data dir>/etc/ssl/keystore.jks)'}, readable by the user running Nexus, or correct the path.`,
           'Or turn HTTPS off in nexus.properties (remove application-port-ssl and ${jetty.etc}/jetty-https.xml from nexus-args) and terminate TLS at a reverse proxy.',
         ],
-        references: [{ title: 'Nexus Repository: configuring SSL (inbound HTTPS)', url: `${DOC}configuring-ssl.html` }],
       };
     case 'jetty-keystore-password':
       return {
@@ -409,7 +409,6 @@ function explain(c: Classified | null, state: Readonly<State>): Explained {
           'Restore the damaged database from the last backup (the "Admin - Export databases for backup" task), or repair it with the OrientDB console (export, then import) following Sonatype\'s database repair guide.',
           'Find out why the last run ended uncleanly (the server-run incident before this start) so it does not happen again.',
         ],
-        references: [{ title: 'Sonatype: repairing a corrupt OrientDB database', url: 'https://support.sonatype.com/hc/en-us/articles/115002930827' }],
       };
     case 'orient-database-damaged':
       return {
@@ -421,7 +420,6 @@ function explain(c: Classified | null, state: Readonly<State>): Explained {
           'Restore that database from the last backup (the "Admin - Export databases for backup" task), or repair it with the OrientDB console (export, then import) following Sonatype\'s guide.',
           'Check disk space and that nothing else (a second Nexus, a backup tool, the OrientDB console) writes to the db directory.',
         ],
-        references: [{ title: 'Sonatype: repairing a corrupt OrientDB database', url: 'https://support.sonatype.com/hc/en-us/articles/115002930827' }],
       };
     case 'h2-database-locked':
       return {
@@ -489,7 +487,7 @@ function explain(c: Classified | null, state: Readonly<State>): Explained {
       };
     default:
       return {
-        what: root === null ? 'an error stopped the start' : root,
+        what: root ?? 'the exception is not in the log',
         explanation: `Nexus stopped starting${state.phase === null ? '' : ` in phase ${state.phase}`}${root === null ? '' : ` with ${root}`}. The root cause is the last "Caused by" of its stack trace.`,
         confidence: 'low',
         remediation: ['Read the root cause (the last "Caused by:" of the stack in the evidence) and fix it, then start again.'],
@@ -545,9 +543,7 @@ export const serverStartFailed: Rule<Signal, State> = {
     if (s.phase !== null) state.phase ??= s.phase;
     if (s.texts.some((t) => t.includes('was not closed properly'))) state.recovery = true;
     const found = classifyStartFailure(s.texts);
-    if (found !== null && (state.cause === null || ORDER.indexOf(found.cause) < ORDER.indexOf(state.cause.cause) || (found.cause === state.cause.cause && state.cause.detail === null))) {
-      state.cause = found;
-    }
+    if (found !== null && better(found, state.cause)) state.cause = found;
     // A damaged OrientDB after a recovery attempt: the unclean shutdown is the story.
     if (state.recovery && state.cause?.cause === 'orient-database-damaged') state.cause = { cause: 'orient-recovery-failed', detail: state.cause.detail };
     if (s.root !== null && (state.root === null || s.fatal)) state.root = s.root;
@@ -559,7 +555,8 @@ export const serverStartFailed: Rule<Signal, State> = {
     const e = explain(found, state);
     const attempts = state.attempts > 1 ? ` (${plural(state.attempts, 'attempt')})` : '';
     const node = state.node === null ? '' : ` on node ${state.node}`;
-    const summary = `Nexus failed to start${node}${attempts}: ${e.what}${found === null && state.firstFatal !== null ? ` (${state.firstFatal})` : ''}.`;
+    const how = found === null && state.firstFatal !== null ? ` (${state.firstFatal})` : '';
+    const summary = `Nexus failed to start${node}${attempts}${how}: ${e.what}.`;
     const exceptions = state.root === null ? [] : exceptionsOf([state.root]);
     return {
       subject: subjectOf({ ...state, cause: found }),
