@@ -158,8 +158,7 @@ function matchTaskEvent(event: NexusEvent): Signal | undefined {
   const logger = lastSegment(event.logger);
   const message = event.message;
   switch (event.level) {
-    case 'INFO':
-    case 'DEBUG': {
+    case 'INFO': {
       if (logger === 'QuartzTaskInfo') {
         const change = parseStateChange(message);
         if (change === undefined) return undefined;
@@ -419,7 +418,8 @@ export const taskFailed: Rule<Signal, State> = {
   category: 'task',
   reads: [
     ...(['nexus', 'task'] as const).flatMap((input) => [
-      { input, levels: ['INFO', 'DEBUG'] as const, loggers: ['QuartzTaskInfo'], literals: [' state change '] },
+      // The "DEBUG form" (`Task <jobKey> : '<name>' ...`) is logged at INFO when DEBUG is on: no DEBUG line is read.
+      { input, levels: ['INFO'] as const, loggers: ['QuartzTaskInfo'], literals: [' state change '] },
       { input, levels: ['INFO'] as const, literals: [{ text: 'Task log: ', at: 'start' as const }] },
       { input, levels: ['WARN'] as const, loggers: ['QuartzTaskJob'], literals: [{ text: 'Task ', at: 'start' as const }], continuation: true },
       { input, levels: ['WARN'] as const, loggers: ['RetryController'], literals: [{ text: 'Exceeded retry limit: ', at: 'start' as const }] },
