@@ -23,6 +23,7 @@ import { RuleError, type AnyRule } from '../rules/rule';
 import { InputError } from '../source/input-error';
 import { STDIN } from '../source/resolve-inputs';
 import { describeSupportZip } from '../source/support-zip';
+import { checkFleetOptions } from '../fleet/cli-options';
 import { findDefaultLogFolder } from './default-input';
 import { createDiagnostics } from './diagnostics';
 import { colorWanted, parseOptions, type CliOptions } from './options';
@@ -37,6 +38,8 @@ const STOP_GRACE_MS = 600;
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // Fleet: `fleet` is a command of its own; --publish makes --follow the edge (src/fleet, loaded only then).
+  if (argv[2] === 'fleet') return (require('../fleet/fleet-command') as typeof import('../fleet/fleet-command')).runFleetCommand([...argv.slice(0, 2), ...argv.slice(3)]);
   let options: CliOptions;
   try {
     options = parseOptions(argv, packageVersion());
@@ -89,6 +92,15 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const paths = inputPaths(options, log);
   if (paths === undefined) return EXIT_USAGE_OR_INPUT;
+  if (options.publish !== undefined) return (require('../fleet/edge-command') as typeof import('../fleet/edge-command')).runEdgeCommand(options, paths[0] as string, rules, log);
+  // --metrics with --follow: Prometheus text of what is read and found (docs/metrics.md).
+  const metrics = options.metrics === undefined ? null : new (require('../outputs/metrics') as typeof import('../outputs/metrics')).Metrics();
+  const metricsServer = metrics === null ? null : await metrics.serve(options.metrics as string).catch((error: Error) => error);
+  if (metricsServer instanceof Error) {
+    log.error(`--metrics ${options.metrics}: ${metricsServer.message}`);
+    return EXIT_USAGE_OR_INPUT;
+  }
+  if (metricsServer !== null) log.info(`metrics: ${metricsServer.url}`);
 
   const format = options.format ?? (stdout.isTTY ? 'pretty' : 'ndjson');
   const color = colorWanted(options.color, stdout.isTTY === true);
@@ -156,6 +168,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       onInputs: (names) => (inputs = names),
       analyzer: (created) => {
         analyzer = created;
+        metrics?.watchAnalyzer(() => analyzer);
         progress?.start();
       },
       onInput: (name) => {
@@ -181,6 +194,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (stdout.isTTY === true) progress?.clear(); // same terminal: keep the line out of the block
       await writeOut(stdout, render(incident));
       account(incident);
+      metrics?.incident(incident);
     }
   } catch (error) {
     if (error instanceof InputError) {
@@ -199,6 +213,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     finished = true;
     progress?.stop();
+    await metricsServer?.close();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
@@ -231,6 +246,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** What can be wrong with the options before reading starts; null when nothing. */
 function checkOptions(options: CliOptions): string | null {
+  const fleetProblem = checkFleetOptions(options);
+  if (fleetProblem !== null) return fleetProblem;
   if (options.since !== undefined && options.until !== undefined && options.since >= options.until) {
     return `--since (${new Date(options.since).toISOString()}) must be before --until (${new Date(options.until).toISOString()}): nothing could match`;
   }

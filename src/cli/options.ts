@@ -3,11 +3,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS } from '../analyzer';
 import { SEVERITIES, type Severity } from '../incidents/incident';
 import type { LogFormat } from './diagnostics';
+import { addFleetOptions, fleetOptionsOf, type FleetCliOptions } from '../fleet/cli-options';
 import { parseTimeOption } from './time-option';
 
 export type OutputFormat = 'pretty' | 'ndjson' | 'pino';
 
-export interface CliOptions {
+/** Fleet options (--publish, --node, --checkpoint, --stream, --metrics): src/fleet/cli-options.ts. */
+export interface CliOptions extends FleetCliOptions {
   paths: string[];
   /** Unset: pretty on a terminal, ndjson otherwise. */
   format: OutputFormat | undefined;
@@ -104,7 +106,7 @@ function positiveInteger(name: string): (value: string) => number {
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function buildProgram(version: string, stderr: NodeJS.WritableStream = process.stderr): Command {
-  return new Command()
+  const program = new Command()
     .name('nexus-log-analyzer')
     .description('Turn Sonatype Nexus Repository logs into incidents: what failed, where, how often, why, and the fix.')
     .argument('[paths...]', 'log files, directories, support zips, glob patterns, or - for stdin (default: stdin when piped, else the usual Nexus log folder)')
@@ -139,6 +141,7 @@ export function buildProgram(version: string, stderr: NodeJS.WritableStream = pr
     .showHelpAfterError('(run nexus-log-analyzer --help for usage)')
     .configureOutput({ writeErr: (text) => stderr.write(text), outputError: (text, write) => write(`nexus-log-analyzer: ${text}`) })
     .exitOverride();
+  return addFleetOptions(program);
 }
 
 /** Parses argv (process.argv form); throws commander's errors (help, version, bad usage). */
@@ -196,6 +199,7 @@ export function parseOptions(argv: readonly string[], version: string): CliOptio
     disabledRules: raw.disableRule ?? [],
     legacyRules: raw.rule ?? [],
     ready: raw.ready === true,
+    ...fleetOptionsOf(program.opts()),
   };
 }
 

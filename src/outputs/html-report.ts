@@ -214,8 +214,23 @@ const COLUMNS: Array<{ key: string; label: string; numeric?: boolean }> = [
   { key: 'outcome', label: 'Closed' },
 ];
 
+/** Fleet incidents (`nexus-log-analyzer fleet --report`) name the nodes they happened on. */
+function nodesOf(incident: Incident): string[] | null {
+  return Array.isArray(incident.nodes) ? (incident.nodes as unknown[]).map(String) : null;
+}
+
+/** With fleet incidents: a node column, and a filter that shows one node's rows. */
+function nodeFilter(incidents: Incident[]): string {
+  const nodes = [...new Set(incidents.flatMap((incident) => nodesOf(incident) ?? []))].sort();
+  if (nodes.length === 0) return '';
+  const options = nodes.map((node) => `<option value="${escape(node)}">${escape(node)}</option>`).join('');
+  return `<p class="filter"><label>Node <select id="node-filter"><option value="">all nodes</option>${options}</select></label></p>`;
+}
+
 function table(incidents: Incident[]): string {
-  const head = COLUMNS.map(
+  const fleet = incidents.some((incident) => nodesOf(incident) !== null);
+  const columns = fleet ? [COLUMNS[0] as (typeof COLUMNS)[number], { key: 'nodes', label: 'Nodes' }, ...COLUMNS.slice(1)] : COLUMNS;
+  const head = columns.map(
     (c) => `<th scope="col" data-key="${c.key}"${c.numeric === true ? ' data-numeric="1"' : ''} aria-sort="${c.key === 'time' ? 'ascending' : 'none'}"><button type="button">${c.label}</button></th>`,
   ).join('');
   const rows = incidents.map((incident) => {
@@ -227,14 +242,16 @@ function table(incidents: Incident[]): string {
       count: String(incident.count),
       cause: incident.diagnosis.cause,
       outcome: incident.closeReason ?? 'open',
+      nodes: (nodesOf(incident) ?? []).join(', '),
     };
-    const tds = COLUMNS.map((c) => `<td data-value="${escape(cells[c.key] as string)}">${escape(cells[c.key] as string)}</td>`).join('');
+    const nodes = nodesOf(incident);
+    const tds = columns.map((c) => `<td data-value="${escape(cells[c.key] as string)}">${escape(cells[c.key] as string)}</td>`).join('');
     return (
-      `<tr class="incident sev-${incident.severity}" id="incident-${escape(incident.id)}" tabindex="0" aria-expanded="false" data-id="${escape(incident.id)}">${tds}</tr>` +
-      `<tr class="details" hidden><td colspan="${COLUMNS.length}">${details(incident)}</td></tr>`
+      `<tr class="incident sev-${incident.severity}" id="incident-${escape(incident.id)}" tabindex="0" aria-expanded="false" data-id="${escape(incident.id)}"${nodes === null ? '' : ` data-nodes="${escape(` ${nodes.join(' ')} `)}"`}>${tds}</tr>` +
+      `<tr class="details" hidden><td colspan="${columns.length}">${details(incident)}</td></tr>`
     );
   });
-  return `<table id="incidents"><thead><tr>${head}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+  return `${fleet ? nodeFilter(incidents) : ''}<table id="incidents"><thead><tr>${head}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
 }
 
 function details(incident: Incident): string {
@@ -345,6 +362,15 @@ const SCRIPT = `
   document.querySelectorAll('a[href^="#incident-"]').forEach(function (link) {
     if (table.contains(link)) return;
     link.addEventListener('click', function (event) { event.preventDefault(); reveal(link.getAttribute('href').slice(10)); });
+  });
+  var nodeFilter = document.getElementById('node-filter');
+  if (nodeFilter) nodeFilter.addEventListener('change', function () {
+    var node = nodeFilter.value;
+    body.querySelectorAll('tr.incident').forEach(function (row) {
+      var shown = node === '' || (row.getAttribute('data-nodes') || '').indexOf(' ' + node + ' ') >= 0;
+      row.hidden = !shown;
+      if (!shown) toggle(row, false);
+    });
   });
   document.querySelectorAll('circle.dot').forEach(function (dot) {
     dot.addEventListener('click', function () { reveal(dot.getAttribute('data-id')); });
