@@ -140,6 +140,7 @@ async function processBatch(messages: readonly JsMsg[], store: FleetStore, optio
     result.records += records.length;
     result.duplicates += outcome.duplicates;
     for (let i = 0; i < outcome.duplicates; i++) options.metrics?.fleet.duplicate();
+    for (const record of outcome.applied) options.metrics?.incident(record.incident);
     for (let i = 0; i < outcome.conflicts; i++) options.metrics?.fleet.mergeConflict();
     if (outcome.changed !== null) {
       await options.output(outcome.changed);

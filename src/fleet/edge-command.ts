@@ -18,7 +18,7 @@ export async function runEdgeCommand(options: CliOptions, target: string, rules:
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const metrics = options.metrics === undefined ? undefined : new Metrics();
+  const metrics = options.metrics === undefined ? undefined : new Metrics('edge');
   const server = metrics === undefined ? null : await metrics.serve(options.metrics as string);
   if (server !== null) log.info(`metrics: ${server.url}`);
   try {

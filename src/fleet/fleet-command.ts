@@ -75,6 +75,12 @@ export async function runFleetCommand(argv: readonly string[]): Promise<number> 
     return 2;
   }
   const stdout = process.stdout;
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    // The reader went away (`| head`): nothing more to say, and not a failure.
+    if (error.code === 'EPIPE') process.exit(0);
+    log.error(`cannot write output: ${error.message}`);
+    process.exit(2);
+  });
   const format: FleetFormat = options.format ?? (stdout.isTTY ? 'pretty' : 'ndjson');
   const color = colorWanted(options.color, stdout.isTTY === true);
   const width = stdout.columns !== undefined && stdout.columns >= 40 ? Math.min(stdout.columns, 120) : 80;
@@ -87,7 +93,7 @@ export async function runFleetCommand(argv: readonly string[]): Promise<number> 
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const metrics = options.metrics === undefined ? undefined : new Metrics();
+  const metrics = options.metrics === undefined ? undefined : new Metrics('fleet');
   let server: { url: string; close: () => Promise<void> } | null = null;
   try {
     if (metrics !== undefined) {

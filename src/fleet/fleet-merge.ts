@@ -87,9 +87,10 @@ export function mergeRecord(state: FleetState | null, record: FleetRecord): Flee
   } else {
     node.open[incident.id] = { revision: incident.revision, lifecycle: incident.lifecycle, count: incident.count };
   }
+  // The incident seen last in log time, whatever order the records were merged in.
+  if ((incident.lastSeen ?? '') >= (node.lastSeen ?? '')) node.lastIncident = incident.id;
   node.firstSeen = earliest(node.firstSeen, incident.firstSeen);
   node.lastSeen = latest(node.lastSeen, incident.lastSeen);
-  node.lastIncident = incident.id;
   node.lastSeq = Math.max(node.lastSeq, record.seq);
   const latestIsNewer = (incident.lastSeen ?? '') >= (base.latest.lastSeen ?? '');
   return {

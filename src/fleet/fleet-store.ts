@@ -17,7 +17,8 @@ const CACHE_SIZE = 10_000;
 export interface MergeOutcome {
   /** The fleet incident after the records, when they changed it. */
   changed: FleetIncident | null;
-  /** Records already merged (by this or another instance). */
+  /** The records that changed the state (the others were merged already, by this or another instance). */
+  applied: FleetRecord[];
   duplicates: number;
   /** Times the key was written by another instance in between. */
   conflicts: number;
@@ -34,18 +35,20 @@ export class FleetStore {
     for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
       const current = this.cache.get(fingerprint) ?? (await this.read(fingerprint));
       let state = current?.state ?? null;
-      let duplicates = 0;
+      const applied: FleetRecord[] = [];
       for (const record of records) {
         const next = mergeRecord(state, record);
-        if (next === null) duplicates++;
-        else state = next;
+        if (next === null) continue;
+        state = next;
+        applied.push(record);
       }
-      if (state === null || state === current?.state) return { changed: null, duplicates, conflicts };
+      const duplicates = records.length - applied.length;
+      if (state === null || state === current?.state) return { changed: null, applied, duplicates, conflicts };
       try {
         const value = JSON.stringify(state);
         const revision = current === null ? await this.kv.create(fingerprint, value) : await this.kv.update(fingerprint, value, current.revision);
         this.remember(fingerprint, state, revision);
-        return { changed: fleetIncident(state), duplicates, conflicts };
+        return { changed: fleetIncident(state), applied, duplicates, conflicts };
       } catch (error) {
         if (!isWrongLastSequence(error)) throw error;
         conflicts++;

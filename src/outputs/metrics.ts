@@ -44,8 +44,11 @@ export class Metrics {
   readonly publish: PublishMetrics;
   readonly fleet: FleetMetrics;
 
-  constructor() {
-    const registers = [this.registry];
+  /** `mode`: which families are exposed (the others are counted nowhere): what was read for follow and edge, publishing for edge, merging for fleet. */
+  constructor(mode: 'follow' | 'edge' | 'fleet') {
+    const registers = mode === 'fleet' ? [] : [this.registry];
+    const edge = mode === 'edge' ? [this.registry] : [];
+    const central = mode === 'fleet' ? [this.registry] : [];
     collectDefaultMetrics({ register: this.registry });
     const self = this;
     // Counted by the analyzer: added by the difference at each scrape.
@@ -83,19 +86,19 @@ export class Metrics {
         if (time !== undefined && Number.isFinite(time)) this.set(Math.max(0, (Date.now() - time) / 1000));
       },
     });
-    this.incidents = new Counter({ name: 'nexus_incidents_total', help: 'Incidents closed, by rule and severity', labelNames: ['rule', 'severity'], registers });
-    this.records = new Counter({ name: 'nexus_incident_records_total', help: 'Lifecycle records produced (opened, updated, closed)', labelNames: ['lifecycle'], registers });
+    this.incidents = new Counter({ name: 'nexus_incidents_total', help: 'Incidents closed, by rule and severity', labelNames: ['rule', 'severity'], registers: [this.registry] });
+    this.records = new Counter({ name: 'nexus_incident_records_total', help: 'Lifecycle records produced (follow, edge) or merged (fleet), by lifecycle', labelNames: ['lifecycle'], registers: [this.registry] });
 
-    const backlog = new Gauge({ name: 'nexus_publish_backlog', help: 'Records produced and not yet acknowledged by JetStream', registers });
-    const published = new Counter({ name: 'nexus_published_records_total', help: 'Records acknowledged by JetStream', registers });
-    const duplicates = new Counter({ name: 'nexus_publish_duplicates_total', help: 'Records the server already had (republished after a restart or a lost acknowledgement)', registers });
-    const publishErrors = new Counter({ name: 'nexus_publish_errors_total', help: 'Failed attempts to checkpoint or publish (NATS unreachable, timeouts)', registers });
-    const paused = new Gauge({ name: 'nexus_reading_paused', help: '1 while reading is stopped because the publish backlog is full', registers });
-    const checkpoints = new Counter({ name: 'nexus_checkpoints_saved_total', help: 'Checkpoints saved', registers });
+    const backlog = new Gauge({ name: 'nexus_publish_backlog', help: 'Records produced and not yet acknowledged by JetStream', registers: edge });
+    const published = new Counter({ name: 'nexus_published_records_total', help: 'Records acknowledged by JetStream', registers: edge });
+    const duplicates = new Counter({ name: 'nexus_publish_duplicates_total', help: 'Records the server already had (republished after a restart or a lost acknowledgement)', registers: edge });
+    const publishErrors = new Counter({ name: 'nexus_publish_errors_total', help: 'Failed attempts to checkpoint or publish (NATS unreachable, timeouts)', registers: edge });
+    const paused = new Gauge({ name: 'nexus_reading_paused', help: '1 while reading is stopped because the publish backlog is full', registers: edge });
+    const checkpoints = new Counter({ name: 'nexus_checkpoints_saved_total', help: 'Checkpoints saved', registers: edge });
     new Gauge({
       name: 'nexus_checkpoint_age_seconds',
       help: 'Seconds since the last checkpoint was saved',
-      registers,
+      registers: edge,
       collect() {
         if (Number.isFinite(self.lastCheckpoint)) this.set((Date.now() - self.lastCheckpoint) / 1000);
       },
@@ -114,12 +117,12 @@ export class Metrics {
       },
     };
 
-    const fleetRecords = new Counter({ name: 'nexus_fleet_records_total', help: 'Lifecycle records merged, by node', labelNames: ['node'], registers });
-    const fleetDuplicates = new Counter({ name: 'nexus_fleet_duplicate_records_total', help: 'Records already merged (redelivered), skipped', registers });
-    const fleetOutput = new Counter({ name: 'nexus_fleet_incidents_output_total', help: 'Fleet incident changes written', registers });
-    const fleetErrors = new Counter({ name: 'nexus_fleet_errors_total', help: 'Failed fetches or merges (retried), and records refused as malformed', registers });
-    const fleetPending = new Gauge({ name: 'nexus_fleet_consumer_pending', help: 'Records in the stream not yet delivered to the central consumer', registers });
-    const conflicts = new Counter({ name: 'nexus_fleet_merge_conflicts_total', help: 'Merges redone because another central instance wrote the same fleet incident first', registers });
+    const fleetRecords = new Counter({ name: 'nexus_fleet_records_total', help: 'Lifecycle records merged, by node', labelNames: ['node'], registers: central });
+    const fleetDuplicates = new Counter({ name: 'nexus_fleet_duplicate_records_total', help: 'Records already merged (redelivered), skipped', registers: central });
+    const fleetOutput = new Counter({ name: 'nexus_fleet_incidents_output_total', help: 'Fleet incident changes written', registers: central });
+    const fleetErrors = new Counter({ name: 'nexus_fleet_errors_total', help: 'Failed fetches or merges (retried), and records refused as malformed', registers: central });
+    const fleetPending = new Gauge({ name: 'nexus_fleet_consumer_pending', help: 'Records in the stream not yet delivered to the central consumer', registers: central });
+    const conflicts = new Counter({ name: 'nexus_fleet_merge_conflicts_total', help: 'Merges redone because another central instance wrote the same fleet incident first', registers: central });
     this.fleet = {
       record: (node) => fleetRecords.inc({ node }),
       duplicate: () => fleetDuplicates.inc(),
