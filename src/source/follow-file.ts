@@ -58,7 +58,9 @@
  *   truncated before we read any of it, the change is seen at 0 as well and its copy is read.
  *   What the writer appended between a copy and its truncation is in no file: it is read only
  *   if we read it before the truncation (we read in step with the writer: the folder is watched,
- *   and at the end of the file its size, head and path are looked at in one go).
+ *   and at the end of the file its size, head and path are looked at in one go). When what was
+ *   read last ends within a line whose rest is in no file, a newline is yielded, so that the
+ *   next content's first line is not glued to it.
  *
  * - **Conditions of the file system** (not found, permission denied, read errors) never end the
  *   follower: each is reported once through `onWarning`, retried every `pollMs`, and its end is
@@ -155,6 +157,11 @@ function errorCode(error: unknown): string {
 function samePrefix(a: Buffer, b: Buffer): boolean {
   const n = Math.min(a.length, b.length);
   return n > 0 && a.subarray(0, n).equals(b.subarray(0, n));
+}
+
+/** True when the last byte read of `file` is not the end of a line. */
+function endsWithinLine(file: { tail: Buffer }): boolean {
+  return file.tail.length > 0 && file.tail[file.tail.length - 1] !== 0x0a;
 }
 
 function isGzip(head: Buffer): boolean {
@@ -321,6 +328,12 @@ class Follower {
   /** A file was open at the path once: missing now is "gone", not "not found". */
   private everOpened = false;
   private readonly notices: FollowWarning[] = [];
+  /**
+   * What was read last ended within a line whose rest is in no file (truncated away, or a
+   * rotated file ending without a newline): a newline is yielded before the next content, so
+   * its first line is not glued to that piece.
+   */
+  private brokenLine = false;
 
   constructor(
     private readonly path: string,
@@ -341,6 +354,11 @@ class Follower {
     await this.start();
     while (!this.aborted) {
       this.announce();
+      if (this.brokenLine) {
+        this.brokenLine = false;
+        yield Buffer.from('\n');
+        continue;
+      }
       const file = this.queue[0];
       if (file === undefined) {
         await this.capture();
@@ -695,6 +713,7 @@ class Follower {
       async (sibling) => (copy !== null && sameFile(sibling.stats, copy)) || (await this.isCopyOfCurrent(file, sibling, current)),
       true,
     );
+    if (copy === null) this.brokenLine = endsWithinLine(file); // with a copy: when the copy is done
     file.position = 0;
     file.head = current;
     file.tail = Buffer.alloc(0);
@@ -747,6 +766,7 @@ class Follower {
   }
 
   private async finish(file: Tracked): Promise<void> {
+    this.brokenLine = endsWithinLine(file);
     this.queue.splice(this.queue.indexOf(file), 1);
     this.remember(file, file.head);
     await file.handle.close().catch(() => undefined);

@@ -309,6 +309,13 @@ describe('followFile', () => {
       expect(await take(follower, bytes(rewritten))).toBe(rewritten);
     });
 
+    it('a piece of a line whose rest was truncated away is ended with a newline', async () => {
+      const { file, follower } = await following('the start of a line');
+      truncateSync(file, 0);
+      appendFileSync(file, line('new'));
+      expect(await take(follower, 1 + bytes(line('new')))).toBe(`\n${line('new')}`);
+    });
+
     it('copytruncate: what was written before the copy and not read yet comes from the copy, then the new content', async () => {
       for (const after of [line('new, short'), line('new 1') + line('new 2') + line('new 3')]) {
         const { dir, file, follower } = await following(line('old 1'));

@@ -36,14 +36,13 @@ import { transformSync } from '@babel/core';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 /**
- * Writes src/source/follow-file.ts, compiled the way Jest compiles it, as `follow-file.js` in a
- * new folder readable by everyone, for child processes (a follower in a process of its own,
- * or run as another user). Returns the folder.
+ * Writes src/source/follow-file.ts (or another version's text), compiled the way Jest compiles
+ * it, as `follow-file.js` in a new folder readable by everyone, for child processes (a follower
+ * in a process of its own, or run as another user). Returns the folder.
  */
-export function compiledFollower(): string {
+export function compiledFollower(source = readFileSync(path.join(ROOT, 'src', 'source', 'follow-file.ts'), 'utf8')): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'nla-follower-'));
   chmodSync(dir, 0o755);
-  const source = readFileSync(path.join(ROOT, 'src', 'source', 'follow-file.ts'), 'utf8');
   const compiled = transformSync(source, {
     filename: 'follow-file.ts',
     babelrc: false,
@@ -56,23 +55,29 @@ export function compiledFollower(): string {
   return dir;
 }
 
-/** The followFile process: the file from its start to stdout (with backpressure), until SIGTERM. */
+/**
+ * The followFile process: the file from its start to stdout (with backpressure), until SIGTERM.
+ * With a `slow` argument it reads 4 KiB at a time and takes 2 ms over each chunk, as a consumer
+ * busy analysing: the file is rotated several times while it is not looking.
+ */
 const FOLLOWER = `
 const { once } = require('events');
 const { followFile } = require('./follow-file.js');
+const slow = process.argv[3] === 'slow';
 const stop = new AbortController();
 process.on('SIGTERM', () => stop.abort());
 (async () => {
-  for await (const chunk of followFile(process.argv[2], { fromStart: true, signal: stop.signal })) {
+  for await (const chunk of followFile(process.argv[2], { fromStart: true, signal: stop.signal, ...(slow ? { chunkBytes: 4096 } : {}) })) {
     if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+    if (slow) await new Promise((resolve) => setTimeout(resolve, 2));
   }
 })();
 `;
 
 /**
  * The writer: appends `L0000042 xxx...` lines in bursts of 20 (giving its event loop a turn
- * between bursts to hear "stop" on stdin), prints its count every 500 lines, and on stop (or at
- * `max`) writes `END` and prints `written N`. `reopen` opens the path for every line
+ * between bursts to hear "stop" on stdin), prints its count every 500 lines, stops writing at
+ * `max` (and says `max`), and on stop writes `END` and prints `written N`. `reopen` opens the path for every line
  * (O_APPEND|O_CREAT, as a writer that follows the name: it re-creates a deleted file); `hold`
  * keeps one O_APPEND descriptor (the writer copytruncate exists for).
  */
@@ -92,11 +97,16 @@ function burst() {
     write('L' + String(n).padStart(7, '0') + ' ' + pad + '\\n');
     if ((n + 1) % 500 === 0) process.stdout.write(n + 1 + '\\n');
   }
-  if (stop || n >= max) {
+  if (stop) {
     write('END\\n');
     if (fd >= 0) fs.closeSync(fd);
     process.stdout.write('written ' + n + '\\n');
     process.stdin.destroy();
+    return;
+  }
+  if (n >= max) {
+    process.stdout.write('max\\n');
+    process.stdin.once('data', burst); // END only once told: after the rotator, never truncated away
     return;
   }
   setImmediate(burst);
@@ -110,6 +120,8 @@ export interface Scenario {
   writer: 'reopen' | 'hold';
   /** sh script run in the log folder while the writer writes. */
   rotator: string;
+  /** followFile's consumer is slow (see FOLLOWER): it is behind when the rotations happen. */
+  slowReader?: boolean;
 }
 
 export interface Tally {
@@ -188,12 +200,13 @@ function startWriter(work: string, file: string, mode: Scenario['writer'], max: 
   writeFileSync(script, WRITER);
   const child = spawn(process.execPath, [script, file, mode, String(max)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let progress = 0;
+  let full = false;
   let written: number | null = null;
   let out = '';
   const waiters: Array<{ n: number; resolve: () => void }> = [];
   const wake = (): void => {
     for (const waiter of waiters.splice(0)) {
-      if (progress >= waiter.n || written !== null) waiter.resolve();
+      if (progress >= waiter.n || full || written !== null) waiter.resolve();
       else waiters.push(waiter);
     }
   };
@@ -204,11 +217,13 @@ function startWriter(work: string, file: string, mode: Scenario['writer'], max: 
     for (const line of lines) {
       const done = /^written (\d+)$/.exec(line);
       if (done !== null) written = Number(done[1]);
+      else if (line === 'max') full = true;
       else if (/^\d+$/.test(line)) progress = Number(line);
     }
     wake();
   });
   const closed = exited(child);
+  child.stdin?.on('error', () => undefined); // ended already
   return {
     progress: (): number => progress,
     reached: (n: number): Promise<void> =>
@@ -303,16 +318,16 @@ class Output {
  * Runs one scenario: `tail -F -n +1` and a followFile process (fromStart) follow log/nexus.log,
  * each writing what it reads into a file; once both printed the file's READY line, the writer
  * starts; after 500 lines the rotator runs; 500 lines after it finished the writer stops and
- * writes END; each follower is given 10 s to print END; then both are stopped and counted.
+ * writes END; each follower is given 15 s to print END; then both are stopped and counted.
  */
-export async function runScenario(scenario: Scenario, options: { maxLines?: number } = {}): Promise<ScenarioResult> {
+export async function runScenario(scenario: Scenario, options: { maxLines?: number; followerSource?: string } = {}): Promise<ScenarioResult> {
   const started = Date.now();
   const work = mkdtempSync(path.join(tmpdir(), 'nla-follow-vs-tail-'));
   const dir = path.join(work, 'log');
   mkdirSync(dir);
   const file = path.join(dir, 'nexus.log');
   writeFileSync(file, 'READY\n');
-  const code = compiledFollower();
+  const code = compiledFollower(options.followerSource);
   writeFileSync(path.join(code, 'follower.js'), FOLLOWER);
 
   const tailOut = new Output(path.join(work, 'tail.out'));
@@ -320,7 +335,8 @@ export async function runScenario(scenario: Scenario, options: { maxLines?: numb
   const tailFd = openSync(tailOut.file, 'a');
   const followFd = openSync(followOut.file, 'a');
   const tail = spawn('tail', ['-F', '-n', '+1', file], { stdio: ['ignore', tailFd, 'ignore'] });
-  const follower = spawn(process.execPath, [path.join(code, 'follower.js'), file], { stdio: ['ignore', followFd, 'inherit'] });
+  const followerArgs = [path.join(code, 'follower.js'), file, scenario.slowReader === true ? 'slow' : 'fast'];
+  const follower = spawn(process.execPath, followerArgs, { stdio: ['ignore', followFd, 'inherit'] });
   closeSync(tailFd);
   closeSync(followFd);
   const following = exited(follower);
@@ -329,12 +345,12 @@ export async function runScenario(scenario: Scenario, options: { maxLines?: numb
   try {
     // Both have the file open before anything is written or rotated.
     await guard(Promise.all([tailOut.saw('READY'), followOut.saw('READY')]), 15_000, 'both followers to print READY');
-    writer = startWriter(work, file, scenario.writer, options.maxLines ?? 20_000);
+    writer = startWriter(work, file, scenario.writer, options.maxLines ?? 10_000);
     await guard(writer.reached(500), 15_000, 'the writer to write 500 lines');
     await guard(runRotator(dir, scenario.rotator), 15_000, 'the rotator');
     await guard(writer.reached(writer.progress() + 500), 15_000, 'the writer to write 500 more lines');
     const written = await writer.stop();
-    await Promise.all([settlesWithin(tailOut.saw('END'), 10_000), settlesWithin(followOut.saw('END'), 10_000)]);
+    await Promise.all([settlesWithin(tailOut.saw('END'), 15_000), settlesWithin(followOut.saw('END'), 15_000)]);
     const onDisk = linesOnDisk(dir);
     const notOnDisk: number[] = [];
     for (let n = 0; n < written; n++) if (!onDisk.has(n)) notOnDisk.push(n);
