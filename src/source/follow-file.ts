@@ -186,7 +186,7 @@ interface Tracked {
   ino: number;
   name: string;
   position: number;
-  /** The first bytes of its current generation, as read (grows up to HEAD_BYTES). */
+  /** The first bytes of its current content (up to HEAD_BYTES): taken when found or truncated, grown as read. */
   head: Buffer;
   /** The last bytes read before `position` (up to TAIL_BYTES). */
   tail: Buffer;
