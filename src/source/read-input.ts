@@ -3,8 +3,10 @@
  * `nexus-YYYY-MM-DD.log.gz`, or a renamed one), not trusted from the file name. A support zip's
  * entry is streamed out of the zip in place (support-zip.ts).
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { constants, createReadStream, open, promises as fs } from 'node:fs';
+import { Socket } from 'node:net';
 import { addAbortSignal, type Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { toInputError } from './input-error';
 import type { Input } from './resolve-inputs';
@@ -47,7 +49,7 @@ export async function* readInput(input: Input, options: ReadOptions = {}): Async
         yield* readPlainFile(input.name, chunkBytes, options.signal);
         return;
       }
-      const raw = createReadStream(input.name, { highWaterMark: chunkBytes });
+      const raw = input.kind === 'stream' && (await fs.stat(input.name)).isFIFO() ? await openFifo(input.name) : createReadStream(input.name, { highWaterMark: chunkBytes });
       stream = gzipped ? gunzipOf(raw, chunkBytes) : raw;
     }
   } catch (error) {
@@ -63,6 +65,17 @@ export async function* readInput(input: Input, options: ReadOptions = {}): Async
   } finally {
     if (stream !== options.stdin && stream !== process.stdin) stream.destroy();
   }
+}
+
+/**
+ * A FIFO opened without blocking and read through the event loop: a blocking open would sit in
+ * libuv's thread pool until a writer comes, and a pending open there keeps even process.exit
+ * from ending the process (the pool's threads are joined at exit), so SIGTERM could not stop
+ * a run waiting on a FIFO. Read this way it still waits for a writer and ends at its EOF.
+ */
+async function openFifo(name: string): Promise<Readable> {
+  const fd = await promisify(open)(name, constants.O_RDONLY | constants.O_NONBLOCK);
+  return new Socket({ fd, readable: true, writable: false });
 }
 
 /**

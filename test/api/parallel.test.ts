@@ -48,7 +48,8 @@ describe('several files on worker threads', () => {
     const inTurn = await run(dir, { jobs: 1 });
     const onWorkers = await run(dir, { jobs: 3 });
     expect(onWorkers.incidents).toEqual(inTurn.incidents);
-    expect(onWorkers.incidents.map((i) => i.closeReason)).toEqual([
+    // The first file's lone 400 is also a failed request of its own (request-failed): the pushes are the docker rule's.
+    expect(onWorkers.incidents.filter((i) => i.rule === 'docker-manifest-missing-layers').map((i) => i.closeReason)).toEqual([
       'matched', ...Array.from({ length: 8 }, () => 'matched'), 'end-of-input',
     ]);
   });

