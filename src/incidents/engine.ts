@@ -384,11 +384,15 @@ export class CorrelationEngine {
         this.laneOf(index, group.kind, group.aggregate).touch(group);
       }
     }
-    if (group === undefined) group = this.openGroup(index, rule, signal, event, key);
+    if (group === undefined) {
+      if (rule.opens !== undefined && !this.call(rule, 'opens', () => rule.opens?.(signal) !== false)) return;
+      group = this.openGroup(index, rule, signal, event, key);
+    }
     this.addTo(group, rule, signal, event);
   }
 
   private foldIsolated(index: number, rule: AnyRule, signal: unknown, event: AnyEvent, key: string): void {
+    if (rule.opens !== undefined && !this.call(rule, 'opens', () => rule.opens?.(signal) !== false)) return;
     const state = this.call(rule, 'open', () => rule.open(signal, event));
     const group = new OpenGroup(index, key, event.kind, this.idOf(rule, key, event), state, event);
     group.record(event, rule.distinct?.(signal), this.limits[index] as EnvelopeLimits);

@@ -257,6 +257,12 @@ export interface Rule<Signal = unknown, State = unknown> {
   match(event: AnyEvent): Signal | undefined;
   /** Correlation key: signals with the same key fold into one group while it is open. */
   key(signal: Signal, event: AnyEvent): string;
+  /**
+   * Whether a signal with no open group of its key opens one. Default: true. False for a signal
+   * that only ends what another began (a task's `-> WAITING (OK)`): with nothing open it is
+   * dropped at the cost of a map lookup, so frequent healthy lines open no group.
+   */
+  opens?(signal: Signal): boolean;
   /** A new state for a signal that opens a group. */
   open(signal: Signal, event: AnyEvent): State;
   /** Whether the signal belongs to the open group; false closes it (`superseded`) and opens a new one. Default: true. */

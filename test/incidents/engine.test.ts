@@ -92,6 +92,13 @@ describe('CorrelationEngine windows and closes', () => {
     expect(run([[0, 'start a'], ['tick', 1001]]).out.map((i) => i.closeReason)).toEqual(['window']);
   });
 
+  it('a signal that cannot open a group is dropped when none of its key is open, and still ends one that is', () => {
+    const endsOnly = toyRule(1000, { opens: (signal) => signal.word !== 'end' });
+    const { rows, engine } = run([[0, 'end a'], [10, 'start b'], [20, 'end b'], [5000, 'end b']], [endsOnly]);
+    expect(rows).toEqual([['b', 'start,end', 'matched']]);
+    expect(engine.counters.discarded).toBe(0); // nothing was opened for the lone ends
+  });
+
   it('a new request on the same key supersedes the open group; separate keys stay apart', () => {
     expect(run([[0, 'start a'], [1, 'other a'], [2, 'end a']]).rows).toEqual([
       ['a', 'start', 'superseded'],

@@ -459,6 +459,12 @@ export const taskFailed: Rule<Signal, State> = {
     return `${event.kind}\u0000${event.node ?? ''}\u0000${event.thread}`;
   },
 
+  // A run that ended OK with no start seen (the log began mid-run) is nothing to report; these
+  // lines are among the most frequent in a healthy log, so they open no group.
+  opens(s) {
+    return !(s.k === 'end' && s.end === 'OK');
+  },
+
   open(_signal, event) {
     return {
       kind: event.kind === 'task' ? 'task' : 'nexus',
