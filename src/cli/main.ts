@@ -2,6 +2,7 @@
  * The CLI: options -> analyzeFiles -> formatted incidents on stdout, plus the optional
  * summary, HTML report, progress line and stats. Thin wiring; the analysis is the library's.
  */
+import { thousands } from '../format-number';
 import { once } from 'node:events';
 import { accessSync, constants, statSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
@@ -174,7 +175,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       onInput: (name) => {
         inputsRead.push(name);
         log.debug({ input: name }, `reading ${name}`);
-        if (options.ready) process.stderr.write(`ready: reading ${name}\n`);
+        if (options.ready && !options.follow) process.stderr.write(`ready: reading ${name}\n`);
+      },
+      // Following: ready once the file is open at its start position (or waited for), not before.
+      onReady: ({ path: file, position }) => {
+        if (options.ready) process.stderr.write(`ready: following ${file} at ${position ?? 'start'}\n`);
       },
       onInputError: (error) => {
         failedInputs++;
@@ -222,7 +227,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const stats = analyzer?.stats;
   if (format === 'pretty' && !options.summary) {
     const lines = stats?.lines ?? 0;
-    await writeOut(stdout, `${count === 0 ? 'No incidents' : count === 1 ? '1 incident' : `${count} incidents`} in ${lines.toLocaleString('en')} lines.\n`);
+    await writeOut(stdout, `${count === 0 ? 'No incidents' : count === 1 ? '1 incident' : `${count} incidents`} in ${thousands(lines)} lines.\n`);
   }
   if (options.summary && summary !== null && stats !== undefined) {
     const text = summary.format({ stats, inputs: inputsRead.length, width, color: format === 'pretty' && color });

@@ -3,6 +3,7 @@
  * why, the fix, and the lines it rests on. Generic: every rule's incident renders through its
  * subject and facts; no output knows a rule.
  */
+import { thousands } from '../format-number';
 import type { Fact, Incident } from '../incidents/incident';
 
 export interface PrettyOptions {
@@ -29,11 +30,11 @@ export function factText(value: Fact): string {
 
 /** When it happened: one time, or a span with its count and rate. */
 export function whenText(incident: Incident): string {
-  if (incident.firstSeen === null || incident.lastSeen === null) return `time unknown: the lines carry no timestamp${incident.count > 1 ? ` (${incident.count.toLocaleString('en')} lines)` : ''}`;
+  if (incident.firstSeen === null || incident.lastSeen === null) return `time unknown: the lines carry no timestamp${incident.count > 1 ? ` (${thousands(incident.count)} lines)` : ''}`;
   const span = incident.firstSeen === incident.lastSeen ? incident.firstSeen : `${incident.firstSeen} .. ${incident.lastSeen}`;
   if (incident.count <= 1) return span;
   const minutes = (Date.parse(incident.lastSeen) - Date.parse(incident.firstSeen)) / 60_000;
-  return `${span} (${incident.count.toLocaleString('en')} lines${minutes >= 1 ? `, ${incident.ratePerMinute}/min` : ''})`;
+  return `${span} (${thousands(incident.count)} lines${minutes >= 1 ? `, ${incident.ratePerMinute}/min` : ''})`;
 }
 
 export function formatPretty(incident: Incident, options: PrettyOptions): string {
@@ -97,7 +98,7 @@ export function evidenceRanges(incident: Pick<Incident, 'evidence' | 'evidenceOm
     const high = Math.max(...numbers);
     return `${source}:${low === high ? low : `${low}-${high}`}`;
   });
-  const omitted = incident.evidenceOmitted > 0 ? `, ${incident.evidenceOmitted.toLocaleString('en')} more not kept` : '';
+  const omitted = incident.evidenceOmitted > 0 ? `, ${thousands(incident.evidenceOmitted)} more not kept` : '';
   const count = incident.evidence.length === 1 ? '1 line' : `${incident.evidence.length} lines`;
   return `${ranges.join(', ')} (${count}${omitted})`;
 }

@@ -4,6 +4,7 @@
  * first, each with its cause and first fix), then problems by class, failures that recur, and
  * what was read. Memory grows with distinct problems, not with incidents or lines.
  */
+import { thousands } from '../format-number';
 import type { AnalyzerStats } from '../analyzer';
 import { SEVERITIES, type Incident, type Severity } from '../incidents/incident';
 import { subjectLabel, wrap } from './pretty';
@@ -158,7 +159,7 @@ export class SummaryCollector {
     const out: string[] = [paint('1', 'Summary')];
     const files = context.inputs === 1 ? '1 input' : `${context.inputs} inputs`;
     const severities = SEVERITIES.filter((s) => this.bySeverity.has(s)).map((s) => `${this.bySeverity.get(s)} ${s}`);
-    out.push(`  ${plural(this.total, 'incident')}${severities.length > 0 ? ` (${severities.join(', ')})` : ''} from ${stats.lines.toLocaleString('en')} lines in ${files}`);
+    out.push(`  ${plural(this.total, 'incident')}${severities.length > 0 ? ` (${severities.join(', ')})` : ''} from ${thousands(stats.lines)} lines in ${files}`);
     if (this.first !== null && this.last !== null) out.push(`  first ${shortTime(this.first)} UTC, last ${shortTime(this.last)} UTC`);
 
     const runs = this.serverRuns();
@@ -182,7 +183,7 @@ export class SummaryCollector {
           const more = problem.subjectCount > problem.subjects.length ? ` and ${problem.subjectCount - problem.subjects.length} more` : '';
           wrap(`${problem.subjects.join(', ')}${more}`, width - 15).forEach((line, i) => out.push(`        ${i === 0 ? 'about: ' : '       '}${line}`));
         }
-        const many = problem.incidents > 1 ? `${problem.incidents} incidents, ${problem.lines.toLocaleString('en')} lines. Worst: ` : '';
+        const many = problem.incidents > 1 ? `${problem.incidents} incidents, ${thousands(problem.lines)} lines. Worst: ` : '';
         for (const line of wrap(`${many}${problem.summary}`, width - 8)) out.push(`        ${line}`);
         out.push(`        cause: ${problem.cause}${problem.consequences > 0 ? `; explains ${plural(problem.consequences, 'other incident')}` : ''}`);
         if (problem.fix !== null) wrap(problem.fix, width - 13).forEach((line, i) => out.push(`        ${i === 0 ? 'fix: ' : '     '}${line}`));
@@ -192,7 +193,7 @@ export class SummaryCollector {
     out.push('', paint('1', '  By class'));
     out.push(`    ${'class'.padEnd(12)}${'incidents'.padStart(10)}${'lines'.padStart(12)}  last seen (UTC)`);
     for (const entry of sorted(this.byCategory)) {
-      out.push(`    ${entry.label.padEnd(12)}${String(entry.incidents).padStart(10)}${entry.lines.toLocaleString('en').padStart(12)}  ${shortTime(entry.last)}`);
+      out.push(`    ${entry.label.padEnd(12)}${String(entry.incidents).padStart(10)}${thousands(entry.lines).padStart(12)}  ${shortTime(entry.last)}`);
     }
 
     const recurring = sorted(this.byFingerprint).filter((entry) => entry.incidents > 1);
@@ -204,7 +205,7 @@ export class SummaryCollector {
     }
     if (recurring.length > 15) out.push(`    ... ${recurring.length - 15} more`);
     if (this.problemsLeftOut > 0) out.push('', `  (${this.problemsLeftOut} less important incidents left out of "what to do first")`);
-    out.push('', `  read: ${stats.lines.toLocaleString('en')} lines, ${stats.events.toLocaleString('en')} records, ${stats.relevantEvents.toLocaleString('en')} relevant, ${stats.unparsedLines} unparsed`);
+    out.push('', `  read: ${thousands(stats.lines)} lines, ${thousands(stats.events)} records, ${thousands(stats.relevantEvents)} relevant, ${stats.unparsedLines} unparsed`);
     return `${out.join('\n')}\n`;
   }
 }
@@ -236,5 +237,5 @@ function fit(text: string, width: number): string {
 }
 
 function plural(count: number, noun: string): string {
-  return count === 1 ? `1 ${noun}` : `${count.toLocaleString('en')} ${noun}s`;
+  return count === 1 ? `1 ${noun}` : `${thousands(count)} ${noun}s`;
 }

@@ -230,7 +230,7 @@ describe('CorrelationEngine envelope', () => {
       engine.advance('nexus', i * 100);
       engine.process(event(i * 100, 'more a', i), [0]);
     }
-    const updates = out.filter((i) => i.lifecycle === 'updated').map((i) => Date.parse(i.lastSeen));
+    const updates = out.filter((i) => i.lifecycle === 'updated').map((i) => Date.parse(i.lastSeen ?? ''));
     for (let k = 1; k < updates.length; k++) expect((updates[k] as number) - (updates[k - 1] as number)).toBeGreaterThanOrEqual(10_000);
   });
 

@@ -9,6 +9,7 @@
  *   <any> WARN/ERROR ... java.io.IOException: Too many open files | java.net.SocketException: Too many open files
  *                        | java.io.FileNotFoundException: /nexus-data/... (Too many open files)      (JVM-5, message or exception line)
  */
+import { thousands } from '../../format-number';
 import type { NexusEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
 import { textsOf } from './exception-lines';
@@ -126,14 +127,14 @@ export const openFileLimitLow: Rule<FileLimitSignal, State> = {
     // The banner lines alone (an excerpt cut after them) say nothing.
     if (state.limit === null && state.exhausted === 0) return null;
     const exhausted = state.exhausted > 0;
-    const limitText = state.limit === null ? null : `${state.limit.toLocaleString('en')}`;
+    const limitText = state.limit === null ? null : `${thousands(state.limit)}`;
     const minimum = state.minimum ?? 65536;
     const paths = group.distinct.path ?? { values: [], total: 0 };
     const summary = exhausted
       ? `Nexus${onServer(state.server)} ran out of file descriptors ("Too many open files"): ${howOften(state.exhausted, state.exhaustedFrom ?? group.firstTime, state.exhaustedTo ?? group.lastTime)}` +
         `${paths.total > 0 ? `, ${plural(paths.total, 'file')} (${listOf(paths.values, paths.total, 2)})` : ''}` +
-        `${limitText === null ? '' : `; its limit is ${limitText}, below the ${minimum.toLocaleString('en')} Nexus needs`}.`
-      : `Nexus${onServer(state.server)} started with an open-file limit of ${limitText as string}, below the ${minimum.toLocaleString('en')} it needs: under load it will fail with "Too many open files".`;
+        `${limitText === null ? '' : `; its limit is ${limitText}, below the ${thousands(minimum)} Nexus needs`}.`
+      : `Nexus${onServer(state.server)} started with an open-file limit of ${limitText as string}, below the ${thousands(minimum)} it needs: under load it will fail with "Too many open files".`;
     return {
       subject: { type: 'server', name: state.server },
       fingerprint: [state.server, exhausted ? 'exhausted' : 'limit'],
@@ -149,7 +150,7 @@ export const openFileLimitLow: Rule<FileLimitSignal, State> = {
         explanation: exhausted
           ? `The Nexus process reached its limit of open files (sockets count too), so opening blobs, database files or connections fails. ` +
             `${state.limit === null ? 'Either the limit is too low (Nexus needs at least 65536) or descriptors leak (e.g. connections not closed).' : `Its limit is ${limitText as string}: far below the 65536 Nexus needs.`} First error: ${state.firstError as string}`
-          : `The operating system lets the Nexus process open only ${limitText as string} files (ulimit -n / nofile); Nexus needs at least ${minimum.toLocaleString('en')} (blob store files, database files, sockets). Under load requests will fail with "Too many open files".`,
+          : `The operating system lets the Nexus process open only ${limitText as string} files (ulimit -n / nofile); Nexus needs at least ${thousands(minimum)} (blob store files, database files, sockets). Under load requests will fail with "Too many open files".`,
         confidence: 'high',
         remediation: [
           'Raise the nofile limit of the user or service running Nexus to at least 65536: LimitNOFILE=65536 in the [Service] section of the systemd unit (then systemctl daemon-reload and restart); ' +

@@ -15,6 +15,7 @@
  * or from outbound-request.log (3.59+): the same blob URL downloaded in full (200) more than
  * once. One incident per node (header log) or remote (outbound log) while it goes on.
  */
+import { thousands } from '../../format-number';
 import type { AnyEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
 import { listOf, plural } from './wording';
@@ -165,7 +166,7 @@ export const proxyConditionalGetIgnored: Rule<Signal, State> = {
     return {
       subject: { type: 'remote', name: host },
       fingerprint: hosts.map(([h]) => h).sort(),
-      summary: `${host} answered ${plural(total, 'conditional GET')} of cached layers with 200: ${bytes > 0 ? `${bytes.toLocaleString('en')} bytes` : 'whole layers'} downloaded again instead of 304 Not Modified.`,
+      summary: `${host} answered ${plural(total, 'conditional GET')} of cached layers with 200: ${bytes > 0 ? `${thousands(bytes)} bytes` : 'whole layers'} downloaded again instead of 304 Not Modified.`,
       facts: { remote: host, 'layers downloaded again': total, bytes, layers: waste.digests.map((d) => d.slice(0, 19)), ...(hosts.length > 1 ? { 'other remotes': listOf(hosts.slice(1).map(([h]) => h)) } : {}) },
       diagnosis: diagnosis(host, `sent it again after ${state.conditional ?? 'a conditional GET'}`),
     };

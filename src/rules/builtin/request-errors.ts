@@ -13,6 +13,7 @@
  * name (rule authentication-failures, per client), 4xx on `/blobs/uploads/` (rule
  * docker-blob-upload-rejected).
  */
+import { thousands } from '../../format-number';
 import type { RequestEvent } from '../../events/log-event';
 import { repositoryOfPath } from '../../events/http-log-line';
 import type { Confidence, Reference, Rule, Severity } from '../rule';
@@ -255,7 +256,7 @@ export const requestErrors: Rule<Signal, State> = {
     const where = state.repository ? `repository ${state.subject}` : state.subject === 'other paths' ? 'Nexus' : `the ${state.subject}`;
     const paths = group.distinct.path ?? { values: [], total: 0 };
     const clients = group.distinct.client ?? { values: [], total: 0 };
-    const statuses = Object.entries(state.byStatus).map(([s, n]) => `${s} ×${n.toLocaleString('en')}`);
+    const statuses = Object.entries(state.byStatus).map(([s, n]) => `${s} ×${thousands(n)}`);
     const severity: Severity = state.statusKey === '5xx' ? 'error' : 'warning';
     const label = state.statusKey === '5xx' ? `server errors (${statuses.join(', ')})` : `${state.statusKey} errors`;
     return {
@@ -268,7 +269,7 @@ export const requestErrors: Rule<Signal, State> = {
       facts: {
         [state.repository ? 'repository' : 'area']: state.subject,
         statuses,
-        methods: Object.entries(state.byMethod).map(([m, n]) => `${m} ×${n.toLocaleString('en')}`),
+        methods: Object.entries(state.byMethod).map(([m, n]) => `${m} ×${thousands(n)}`),
         paths: paths.values,
         clients: clients.values,
         ...(state.users.length > 0 ? { users: state.users } : {}),

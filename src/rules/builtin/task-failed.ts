@@ -411,6 +411,8 @@ function describeTask(state: Readonly<State>, runs: number, firstTime: number, l
   };
 }
 
+const STATE_CHANGES_READ = ['-> RUNNING', '-> RUNNING_STARTING', ' (FAILED)', ' (CANCELED)', ' (INTERRUPTED)'].map((text) => ({ text, at: 'end' as const }));
+
 export const taskFailed: Rule<Signal, State> = {
   id: 'task-failed',
   title: 'Scheduled task failed',
@@ -419,7 +421,9 @@ export const taskFailed: Rule<Signal, State> = {
   reads: [
     ...(['nexus', 'task'] as const).flatMap((input) => [
       // The "DEBUG form" (`Task <jobKey> : '<name>' ...`) is logged at INFO when DEBUG is on: no DEBUG line is read.
-      { input, levels: ['INFO'] as const, loggers: ['QuartzTaskInfo'], literals: [' state change '] },
+      // Starts and the ends that are not OK: `-> WAITING (OK)` is the most frequent line of many
+      // healthy logs, and a run that ends OK is no incident (its group closes at the next start).
+      { input, levels: ['INFO'] as const, loggers: ['QuartzTaskInfo'], literals: STATE_CHANGES_READ },
       { input, levels: ['INFO'] as const, literals: [{ text: 'Task log: ', at: 'start' as const }] },
       { input, levels: ['WARN'] as const, loggers: ['QuartzTaskJob'], literals: [{ text: 'Task ', at: 'start' as const }], continuation: true },
       { input, levels: ['WARN'] as const, loggers: ['RetryController'], literals: [{ text: 'Exceeded retry limit: ', at: 'start' as const }] },

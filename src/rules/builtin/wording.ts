@@ -1,7 +1,8 @@
 /** Small pieces of wording the rules share. */
+import { thousands } from '../../format-number';
 
 export function plural(count: number, noun: string, nouns = `${noun}s`): string {
-  return count === 1 ? `1 ${noun}` : `${count.toLocaleString('en')} ${nouns}`;
+  return count === 1 ? `1 ${noun}` : `${thousands(count)} ${nouns}`;
 }
 
 /** `38 min`, `2 h 5 min`, `12 s`, `3 d 4 h`: a duration for a person. */
@@ -20,7 +21,7 @@ export function duration(ms: number): string {
 export function listOf(values: readonly string[], total = values.length, shown = 3): string {
   const head = values.slice(0, shown);
   const rest = total - head.length;
-  if (rest > 0) return `${head.join(', ')} and ${rest.toLocaleString('en')} more`;
+  if (rest > 0) return `${head.join(', ')} and ${thousands(rest)} more`;
   if (head.length <= 1) return head.join('');
   return `${head.slice(0, -1).join(', ')} and ${head[head.length - 1] as string}`;
 }
@@ -29,8 +30,8 @@ export function listOf(values: readonly string[], total = values.length, shown =
 export function howOften(count: number, firstTime: number, lastTime: number): string {
   if (count === 1) return 'once';
   const span = lastTime - firstTime;
-  if (span < 60_000) return `${count.toLocaleString('en')} times`;
-  return `${count.toLocaleString('en')} times in ${duration(span)} (${(count / (span / 60_000)).toFixed(1)}/min)`;
+  if (span < 60_000) return `${thousands(count)} times`;
+  return `${thousands(count)} times in ${duration(span)} (${(count / (span / 60_000)).toFixed(1)}/min)`;
 }
 
 /** The text between `open` and the next `close` after it in `text`, or null. */
