@@ -54,7 +54,7 @@ export { PROXY_CONDITIONAL_GET_IGNORED } from './rules/builtin/proxy-conditional
 export { createAnalyzer, AnalyzerStream, type AnalyzerStreamOptions } from './api/create-analyzer';
 export { analyzeFiles, type AnalyzeFilesOptions } from './api/analyze-files';
 export { InputError } from './source/input-error';
-export { followFile, type FollowOptions, type FollowWarning } from './source/follow-file';
+export { followFile, type FollowOptions, type FollowReady, type FollowWarning } from './source/follow-file';
 export type { SupportZipInfo } from './source/support-zip';
 export { declarativeRule, fillTemplate, RuleSpecError, type DeclarativeRuleSpec, type EventPattern, type RuleKind } from './rules/declarative';
 export { loadRuleFile } from './rules/load-rules';

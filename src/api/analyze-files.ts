@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { Analyzer, DEFAULTS, type AnalyzerOptions } from '../analyzer';
 import type { InputKind } from '../events/log-event';
 import type { Incident } from '../incidents/incident';
-import { followFile, type FollowWarning } from '../source/follow-file';
+import { followFile, type FollowReady, type FollowWarning } from '../source/follow-file';
 import { InputError, toInputError } from '../source/input-error';
 import { IDLE, nextOrIdle } from '../source/live-clock';
 import { readInput, startsWithGzipMagic } from '../source/read-input';
@@ -72,6 +72,12 @@ export interface AnalyzeFilesOptions extends AnalyzerOptions {
    */
   follow?: boolean;
   fromStart?: boolean;
+  /**
+   * `follow`: called once the file is open at its start position (`position`: the byte offset
+   * reading starts at), or found missing or unreadable and waited for (`position: null`, then
+   * read from its start): from then on every byte written to it is read.
+   */
+  onReady?: (ready: FollowReady) => void;
   /** Only incidents that began at or after this time (epoch ms or Date); earlier rotated days are not read. */
   since?: number | Date;
   /** Only incidents that began before this time (epoch ms or Date); later rotated days are not read. */
@@ -197,6 +203,7 @@ async function* followOne(patterns: readonly string[], range: TimeRange, options
     ...(options.fromStart === undefined ? {} : { fromStart: options.fromStart }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+    ...(options.onReady === undefined ? {} : { onReady: options.onReady }),
   });
   try {
     for await (const step of readLive(analyzer, chunks, options.liveIdleMs ?? DEFAULTS.liveIdleMs)) yield* within(step.incidents);
