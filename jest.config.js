@@ -5,6 +5,8 @@
  */
 module.exports = {
   testEnvironment: 'node',
+  // Rebuilds dist/ when it is older than src/ (the CLI and packed-package tests run dist/).
+  globalSetup: '<rootDir>/test/support/fresh-build.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {

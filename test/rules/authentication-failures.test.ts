@@ -3,6 +3,7 @@ import { authenticationFailures } from '../../src/rules/builtin/authentication-f
 import type { Incident } from '../../src/incidents/incident';
 import { analyze } from '../support/helpers';
 import { adversarial, at, MINUTE, SECOND } from '../support/rule-lines';
+import { incidentsOffThread } from '../support/off-thread';
 
 const audit = (ms: number, user: string, ip = '10.0.0.5', ok = false): string =>
   JSON.stringify({
@@ -85,10 +86,8 @@ describe('authentication-failures', () => {
     expect(runRequest(Array.from({ length: 10 }, (_, i) => request(i, 'bob', 403)))).toEqual([]);
   });
 
-  it('a long adversarial user name costs its length', () => {
-    const began = Date.now();
-    const list = runAudit(Array.from({ length: 5 }, (_, i) => audit(i, adversarial('"authentication" ', 100_000))));
-    expect(Date.now() - began).toBeLessThan(2000);
+  it('a long adversarial user name costs its length', async () => {
+    const list = await incidentsOffThread([authenticationFailures.id], Array.from({ length: 5 }, (_, i) => audit(i, adversarial('"authentication" ', 100_000))), { kind: 'audit', source: 'audit.log' });
     expect(list).toHaveLength(1);
-  });
+  }, 30_000); // on a worker thread: a super-linear parse fails on this timeout
 });

@@ -2,6 +2,7 @@
 import { databaseCannotOpen } from '../../src/rules/builtin/database-cannot-open';
 import { databaseCorrupted } from '../../src/rules/builtin/database-corrupted';
 import { adversarial, corpusEntry, incidents, line, MINUTE, realLog } from '../support/rule-lines';
+import { incidentsOffThread } from '../support/off-thread';
 
 const STORAGE = 'com.orientechnologies.orient.core.storage.impl.local.paginated.OLocalPaginatedStorage';
 const MYBATIS = 'org.sonatype.nexus.datastore.mybatis.MyBatisDataStore';
@@ -90,11 +91,9 @@ describe('database-cannot-open', () => {
     ).toEqual([]);
   });
 
-  it('a long adversarial message is read in linear time', () => {
-    const started = Date.now();
-    run(line(0, 'ERROR', 'org.x.Y', `Cannot open local storage ${adversarial('\'/db/ DB name="x plocal:/ "/a/db/ ')}`));
-    expect(Date.now() - started).toBeLessThan(2000);
-  });
+  it('a long adversarial message is read in linear time', async () => {
+    await incidentsOffThread([databaseCannotOpen.id], line(0, 'ERROR', 'org.x.Y', `Cannot open local storage ${adversarial('\'/db/ DB name="x plocal:/ "/a/db/ ')}`));
+  }, 30_000); // on a worker thread: a super-linear parse fails on this timeout
 
   describe('real excerpts', () => {
     const expectClass = (name: string, cls: string): void => {

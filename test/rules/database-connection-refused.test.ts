@@ -4,6 +4,7 @@
  */
 import { databaseConnectionRefused, parseRefusalLine } from '../../src/rules/builtin/database-connection-refused';
 import { adversarial, incidents, line, MINUTE } from '../support/rule-lines';
+import { incidentsOffThread } from '../support/off-thread';
 
 const MYBATIS = 'org.sonatype.nexus.datastore.mybatis.MyBatisDataStore';
 const run = (text: string | string[]) => incidents(databaseConnectionRefused, text);
@@ -65,9 +66,7 @@ describe('database-connection-refused', () => {
     expect(run([line(0, 'ERROR', 'org.x.Y', 'FATAL: database "x" is fine'), line(1, 'INFO', 'org.x.Y', REFUSED), line(2, 'ERROR', 'org.x.Y', 'Connection to remote refused')])).toEqual([]);
   });
 
-  it('a long adversarial message is read in linear time', () => {
-    const started = Date.now();
-    run(line(0, 'ERROR', 'org.x.Y', adversarial('Connection to FATAL: database " for user "postmaster is accepting TCP/IP connections')));
-    expect(Date.now() - started).toBeLessThan(2000);
-  });
+  it('a long adversarial message is read in linear time', async () => {
+    await incidentsOffThread([databaseConnectionRefused.id], line(0, 'ERROR', 'org.x.Y', adversarial('Connection to FATAL: database " for user "postmaster is accepting TCP/IP connections')));
+  }, 30_000); // on a worker thread: a super-linear parse fails on this timeout
 });

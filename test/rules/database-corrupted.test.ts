@@ -2,6 +2,7 @@
 import { databaseCorrupted, parseCorruption } from '../../src/rules/builtin/database-corrupted';
 import { diskFull } from '../../src/rules/builtin/disk-full';
 import { adversarial, corpusEntry, eventOf, HOUR, incidents, line, realLog } from '../support/rule-lines';
+import { incidentsOffThread } from '../support/off-thread';
 
 const STORAGE = 'com.orientechnologies.orient.core.storage.impl.local.paginated.OLocalPaginatedStorage';
 const run = (text: string | string[]) => incidents(databaseCorrupted, text);
@@ -62,11 +63,9 @@ describe('database-corrupted', () => {
     expect(run([line(0, 'INFO', STORAGE, 'Exception `1` in storage `plocal:/nexus-data/db/x`'), line(1, 'ERROR', 'org.x.Y', 'Exception `1` in storage `plocal:/nexus-data/db/x`'), line(2, 'ERROR', 'org.x.Y', 'ZipException: File is corrupted')])).toEqual([]);
   });
 
-  it('a long adversarial message is read in linear time', () => {
-    const started = Date.now();
-    run(line(0, 'ERROR', STORAGE, `Exception \`${adversarial(' in storage `plocal:/db/ DB name="')}`));
-    expect(Date.now() - started).toBeLessThan(2000);
-  });
+  it('a long adversarial message is read in linear time', async () => {
+    await incidentsOffThread([databaseCorrupted.id], line(0, 'ERROR', STORAGE, `Exception \`${adversarial(' in storage `plocal:/db/ DB name="')}`));
+  }, 30_000); // on a worker thread: a super-linear parse fails on this timeout
 
   describe('real excerpts', () => {
     it('docker/for-linux#841: realm.cpm does not exist in storage security', () => {

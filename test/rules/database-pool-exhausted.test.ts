@@ -2,6 +2,7 @@
 import { databaseConnectionRefused } from '../../src/rules/builtin/database-connection-refused';
 import { databasePoolExhausted, parsePoolTimeout } from '../../src/rules/builtin/database-pool-exhausted';
 import { adversarial, corpusEntry, incidents, line, MINUTE, realLog } from '../support/rule-lines';
+import { incidentsOffThread } from '../support/off-thread';
 
 const run = (text: string | string[]) => incidents(databasePoolExhausted, text);
 const TIMEOUT = 'java.sql.SQLTransientConnectionException: nexus - Connection is not available, request timed out after 30000ms.';
@@ -50,11 +51,9 @@ describe('database-pool-exhausted', () => {
     expect(run([line(0, 'INFO', 'org.x.Y', TIMEOUT), line(1, 'ERROR', 'org.x.Y', 'Connection is not available')])).toEqual([]);
   });
 
-  it('a long adversarial message is read in linear time', () => {
-    const started = Date.now();
-    run(line(0, 'ERROR', 'org.x.Y', adversarial('x - Connection is not available, request timed out after 9')));
-    expect(Date.now() - started).toBeLessThan(2000);
-  });
+  it('a long adversarial message is read in linear time', async () => {
+    await incidentsOffThread([databasePoolExhausted.id], line(0, 'ERROR', 'org.x.Y', adversarial('x - Connection is not available, request timed out after 9')));
+  }, 30_000); // on a worker thread: a super-linear parse fails on this timeout
 
   it('real excerpt nexus-public#561: the trace re-logged line by line through ThreadPrintStream', () => {
     const name = 'np-561-hikari-timeout-threadprintstream-lines.log';

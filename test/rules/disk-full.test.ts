@@ -2,6 +2,7 @@
 import { diskFull, parseDiskFull, pathBefore } from '../../src/rules/builtin/disk-full';
 import { databaseReadOnly } from '../../src/rules/builtin/database-read-only';
 import { adversarial, corpusEntry, eventOf, HOUR, incidents, line, MINUTE, realLog } from '../support/rule-lines';
+import { incidentsOffThread } from '../support/off-thread';
 
 const FILE_BLOB_STORE = 'org.sonatype.nexus.blobstore.file.FileBlobStore';
 const DECIDER = 'org.elasticsearch.cluster.routing.allocation.decider';
@@ -105,12 +106,10 @@ describe('disk-full', () => {
     expect(run([line(0, 'INFO', 'org.x.Y', 'java.io.IOException: No space left on device'), line(1, 'WARN', 'org.x.Y', 'Blob store default is using 90% of its quota')])).toEqual([]);
   });
 
-  it('a long adversarial message is read in linear time', () => {
-    const started = Date.now();
-    run(line(0, 'ERROR', 'org.x.Y', adversarial(': /a: No space left on device (No space left on device; "')));
-    run(line(0, 'WARN', DECIDER, `high disk watermark [${adversarial('[x][')}`));
-    expect(Date.now() - started).toBeLessThan(3000);
-  });
+  it('a long adversarial message is read in linear time', async () => {
+    await incidentsOffThread([diskFull.id], line(0, 'ERROR', 'org.x.Y', adversarial(': /a: No space left on device (No space left on device; "')));
+    await incidentsOffThread([diskFull.id], line(0, 'WARN', DECIDER, `high disk watermark [${adversarial('[x][')}`));
+  }, 30_000); // on a worker thread: a super-linear parse fails on this timeout
 
   it('real excerpt stevehipwell/helm-charts#632: OLowDiskSpaceException on OSystem (a lone exception line, no timestamp)', () => {
     const name = 'helm-charts-632-olowdiskspace-osystem.log';

@@ -2,6 +2,7 @@
 import { jvmHeapPressure } from '../../src/rules/builtin/jvm-heap-pressure';
 import { jvmOutOfMemory, oomKindOf } from '../../src/rules/builtin/jvm-out-of-memory';
 import { adversarial, corpusEntry, incidents, line, MINUTE, realLog, SECOND } from '../support/rule-lines';
+import { incidentsOffThread } from '../support/off-thread';
 
 const ERROR_PAGE = 'org.sonatype.nexus.internal.web.ErrorPageServlet';
 const run = (text: string | string[]) => incidents(jvmOutOfMemory, text);
@@ -70,14 +71,12 @@ describe('jvm-out-of-memory', () => {
     expect(run([line(0, 'WARN', 'org.x.Launcher', 'JVM options: -XX:+HeapDumpOnOutOfMemoryError'), line(1, 'INFO', 'org.x.Y', 'java.lang.OutOfMemoryError: Java heap space')])).toEqual([]);
   });
 
-  it('a long adversarial message is read in linear time', () => {
+  it('a long adversarial message is read in linear time', async () => {
     const message = adversarial('OutOfMemoryError OnOutOfMemoryError java.lang.OutOfMemoryErro ');
-    const started = Date.now();
-    const [incident] = run(line(0, 'ERROR', 'org.x.Y', message));
-    expect(Date.now() - started).toBeLessThan(2000);
+    const [incident] = await incidentsOffThread([jvmOutOfMemory.id], line(0, 'ERROR', 'org.x.Y', message));
     expect(incident?.diagnosis.cause).toBe('heap-exhausted'); // a bare OutOfMemoryError: the heap is the usual one
     expect(incident?.diagnosis.confidence).toBe('medium');
-  });
+  }, 30_000); // on a worker thread: a super-linear parse fails on this timeout
 
   it('names the heap pressure that came before it as its cause', () => {
     const lines = [

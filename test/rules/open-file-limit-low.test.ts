@@ -1,6 +1,7 @@
 /** open-file-limit-low: the start-up warning (with its banner) and `Too many open files`. */
 import { openFileLimitLow, parseLimitWarning, parseTooManyOpenFiles } from '../../src/rules/builtin/open-file-limit-low';
 import { adversarial, corpusEntry, incidents, line, MINUTE, realLog } from '../support/rule-lines';
+import { incidentsOffThread } from '../support/off-thread';
 
 const FD = 'org.sonatype.nexus.internal.system.FileDescriptorServiceImpl';
 const run = (text: string | string[]) => incidents(openFileLimitLow, text);
@@ -65,11 +66,9 @@ describe('open-file-limit-low', () => {
     expect(run([line(0, 'WARN', 'org.x.Other', 'WARNING: The open file descriptor limit is 4096 which is below the minimum recommended value of 65536.'), line(1, 'INFO', 'org.x.Y', 'java.io.IOException: Too many open files')])).toEqual([]);
   });
 
-  it('a long adversarial message is read in linear time', () => {
-    const started = Date.now();
-    run(line(0, 'ERROR', 'org.x.Y', adversarial(': /a (Too many open files ')));
-    expect(Date.now() - started).toBeLessThan(2000);
-  });
+  it('a long adversarial message is read in linear time', async () => {
+    await incidentsOffThread([openFileLimitLow.id], line(0, 'ERROR', 'org.x.Y', adversarial(': /a (Too many open files ')));
+  }, 30_000); // on a worker thread: a super-linear parse fails on this timeout
 
   it('real excerpt puppet-nexus#99: limit 4096, quoted with `> `', () => {
     const name = 'puppet-nexus-99-file-descriptor-limit-quoted.log';

@@ -2,6 +2,7 @@
 import { parseHealthChange, searchIndexUnhealthy } from '../../src/rules/builtin/search-index-unhealthy';
 import { diskFull } from '../../src/rules/builtin/disk-full';
 import { adversarial, corpusEntry, HOUR, incidents, line, MINUTE, realLog, SECOND } from '../support/rule-lines';
+import { incidentsOffThread } from '../support/off-thread';
 
 const ALLOCATION = 'org.elasticsearch.cluster.routing.allocation';
 const SEARCH_FACET = 'org.sonatype.nexus.repository.content.search.SearchFacetImpl';
@@ -73,11 +74,9 @@ describe('search-index-unhealthy', () => {
     expect(run([line(0, 'INFO', 'org.x.Other', 'Cluster health status changed from [GREEN] to [RED] (reason: x).'), line(1, 'INFO', ALLOCATION, 'Cluster health status changed from [GREEN] to [PURPLE]'), line(2, 'INFO', SEARCH_FACET, 'Rebuilding index of repository apk-a')])).toEqual([]);
   });
 
-  it('a long adversarial message is read in linear time', () => {
-    const started = Date.now();
-    run(line(0, 'INFO', ALLOCATION, `[x] Cluster health status changed from [${adversarial('[RED] to [(reason: [')}`));
-    expect(Date.now() - started).toBeLessThan(2000);
-  });
+  it('a long adversarial message is read in linear time', async () => {
+    await incidentsOffThread([searchIndexUnhealthy.id], line(0, 'INFO', ALLOCATION, `[x] Cluster health status changed from [${adversarial('[RED] to [(reason: [')}`));
+  }, 30_000); // on a worker thread: a super-linear parse fails on this timeout
 
   it('real excerpt nexus-repository-apk#51: the rebuild of an apk repository fails on a missing ContentFacet (class other:search-index-rebuild-failed)', () => {
     const name = 'apk-51-compose-prefix-rebuild-index-missing-facet.log';

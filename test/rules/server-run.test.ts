@@ -5,6 +5,7 @@ import { taskFailed } from '../../src/rules/builtin/task-failed';
 import { SummaryCollector } from '../../src/outputs/summary';
 import type { AnalyzerStats } from '../../src/analyzer';
 import { adversarial, corpusEntry, HOUR, incidents, line, MINUTE, realLog, SECOND } from '../support/rule-lines';
+import { incidentsOffThread } from '../support/off-thread';
 
 const P = 'org.sonatype.nexus';
 const run = (text: string | string[]) => incidents(serverRun, text);
@@ -171,13 +172,11 @@ describe('server-run', () => {
     ).toEqual([]);
   });
 
-  it('a long adversarial message costs its length, not more', () => {
+  it('a long adversarial message costs its length, not more', async () => {
     const long = adversarial('1 second, 2 minutes and ', 200_000);
-    const began = Date.now();
-    const list = run([line(T0, 'INFO', `${P}.extender.NexusContextListener`, `Uptime: ${long} (nexus-oss-edition/3.77.1.01)`), ...banner(T0 + 1, { version: adversarial('OSS ', 100_000) })]);
-    expect(Date.now() - began).toBeLessThan(2000);
+    const list = await incidentsOffThread([serverRun.id], [line(T0, 'INFO', `${P}.extender.NexusContextListener`, `Uptime: ${long} (nexus-oss-edition/3.77.1.01)`), ...banner(T0 + 1, { version: adversarial('OSS ', 100_000) })]);
     expect(list.length).toBeGreaterThan(0);
-  });
+  }, 30_000); // on a worker thread: a super-linear parse fails on this timeout
 
   it('the triage view lists the runs, the crash marked', () => {
     const collector = new SummaryCollector();

@@ -2,6 +2,7 @@
 import { jvmOutOfMemory } from '../../src/rules/builtin/jvm-out-of-memory';
 import { classifyStartFailure, serverStartFailed } from '../../src/rules/builtin/server-start-failed';
 import { adversarial, corpusEntry, HOUR, incidents, line, MINUTE, realLog, SECOND } from '../support/rule-lines';
+import { incidentsOffThread } from '../support/off-thread';
 
 const P = 'org.sonatype.nexus';
 const LISTENER = `${P}.extender.NexusContextListener`;
@@ -140,12 +141,10 @@ describe('server-start-failed: what is and is not a failed start', () => {
     expect(list.map((i) => i.summary).sort()).toEqual(['Nexus failed to start on node node-a (Failed to start nexus): BoomException: a.', 'Nexus failed to start on node node-b (Failed to start nexus): BoomException: a.']);
   });
 
-  it('a long adversarial exception line costs its length', () => {
-    const began = Date.now();
-    const list = run(failedToStart(0, `java.lang.IllegalStateException: ${adversarial("Connection to  refused jdbcUrl= .jks Permission denied 'x' ", 200_000)}`));
-    expect(Date.now() - began).toBeLessThan(2000);
+  it('a long adversarial exception line costs its length', async () => {
+    const list = await incidentsOffThread([serverStartFailed.id], failedToStart(0, `java.lang.IllegalStateException: ${adversarial("Connection to  refused jdbcUrl= .jks Permission denied 'x' ", 200_000)}`));
     expect(list).toHaveLength(1);
-  });
+  }, 30_000); // on a worker thread: a super-linear parse fails on this timeout
 });
 
 describe('server-start-failed on the real excerpts', () => {

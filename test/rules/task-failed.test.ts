@@ -4,6 +4,7 @@ import { jvmOutOfMemory } from '../../src/rules/builtin/jvm-out-of-memory';
 import { parseStateChange, taskFailed } from '../../src/rules/builtin/task-failed';
 import { analyze } from '../support/helpers';
 import { adversarial, corpusEntry, HOUR, incidents, line, MINUTE, realLog, SECOND } from '../support/rule-lines';
+import { incidentsOffThread } from '../support/off-thread';
 
 const P = 'org.sonatype.nexus';
 const INFO = `${P}.quartz.internal.task.QuartzTaskInfo`;
@@ -236,15 +237,13 @@ describe('task-failed: near misses and hostile input', () => {
     expect(run(realLog('np-1024-gcs-compact-task-progress-task-user.log'))).toEqual([]);
   });
 
-  it('a long adversarial message costs its length', () => {
-    const began = Date.now();
-    const list = run([
+  it('a long adversarial message costs its length', async () => {
+    const list = await incidentsOffThread([taskFailed.id], [
       line(0, 'INFO', INFO, `Task '${adversarial("' [' state change ", 200_000)}' [x] state change RUNNING -> WAITING (FAILED)`, { thread: 'quartz-1-thread-1' }),
       line(SECOND, 'ERROR', GC, `Failed to run task '${adversarial("' on repository '", 200_000)}' on repository 'r'`, { thread: 'quartz-1-thread-2' }),
     ]);
-    expect(Date.now() - began).toBeLessThan(2000);
     expect(list).toHaveLength(2);
-  });
+  }, 30_000); // on a worker thread: a super-linear parse fails on this timeout
 });
 
 describe('task-failed on the real excerpts', () => {
