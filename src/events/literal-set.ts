@@ -58,56 +58,69 @@ function byteClasses(patterns: ReadonlyArray<{ bytes: Uint8Array }>): { classOf:
 }
 
 /**
- * A trie in one typed array (`-1`: no child), values per state in CSR form. Built once per rule
- * set; typed arrays, not Maps, so a catalogue of a few hundred literals builds in well under a
- * millisecond (start-up counts on small files).
+ * A trie of the literals: edges as linked lists in typed arrays (built in the literals' bytes,
+ * no table of states x classes, no object per state), values per state in CSR form. The dense
+ * transition table anchored matching walks is made from it once (`next`).
  */
 class Trie {
   readonly classOf: Uint8Array;
   readonly bits: number;
-  readonly next: Int32Array;
   readonly states: number;
   readonly valueStart: Int32Array;
   readonly values: Int32Array;
-  /** Values ending at each state, before any merging (kept for the automaton's outputs). */
-  readonly own: number[][];
-  /** Each state's edges as class, child pairs: walking them costs the literals' bytes, not states x classes. */
-  readonly edges: number[][];
+  /** Edges: the first of each state, the next of each edge, and each edge's class and child. */
+  readonly firstEdge: Int32Array;
+  readonly nextEdge: Int32Array;
+  readonly edgeClass: Int32Array;
+  readonly edgeChild: Int32Array;
+  /** state * width + class -> child, -1 for none. */
+  readonly next: Int32Array;
 
   constructor(patterns: ReadonlyArray<{ bytes: Uint8Array; values: readonly number[] }>) {
     const { classOf, bits } = byteClasses(patterns);
     this.classOf = classOf;
     this.bits = bits;
-    const width = 1 << bits;
     let capacity = 1;
     for (const { bytes } of patterns) capacity += bytes.length;
-    const next = new Int32Array(capacity * width).fill(-1);
-    const own: number[][] = [[]];
-    const edges: number[][] = [[]];
+    const firstEdge = new Int32Array(capacity).fill(-1);
+    const nextEdge = new Int32Array(capacity);
+    const edgeClass = new Int32Array(capacity);
+    const edgeChild = new Int32Array(capacity);
+    const own = new Map<number, number[]>();
     let states = 1;
+    let edgeCount = 0;
     for (const { bytes, values } of patterns) {
       let state = 0;
-      for (const byte of bytes) {
-        const slot = state * width + (classOf[byte] as number);
-        let child = next[slot] as number;
-        if (child === -1) {
-          child = states++;
-          next[slot] = child;
-          own.push([]);
-          edges.push([]);
-          (edges[state] as number[]).push(classOf[byte] as number, child);
+      for (let b = 0; b < bytes.length; b++) {
+        const cls = classOf[bytes[b] as number] as number;
+        let edge = firstEdge[state] as number;
+        while (edge !== -1 && edgeClass[edge] !== cls) edge = nextEdge[edge] as number;
+        if (edge === -1) {
+          edge = edgeCount++;
+          edgeClass[edge] = cls;
+          edgeChild[edge] = states++;
+          nextEdge[edge] = firstEdge[state] as number;
+          firstEdge[state] = edge;
         }
-        state = child;
+        state = edgeChild[edge] as number;
       }
-      for (const value of values) if (!(own[state] as number[]).includes(value)) (own[state] as number[]).push(value);
+      const list = own.get(state) ?? [];
+      for (const value of values) if (!list.includes(value)) list.push(value);
+      own.set(state, list);
     }
-    this.next = next.subarray(0, states * width);
     this.states = states;
-    this.own = own;
-    this.edges = edges;
-    const { start, flat } = csr(own);
+    this.firstEdge = firstEdge;
+    this.nextEdge = nextEdge;
+    this.edgeClass = edgeClass;
+    this.edgeChild = edgeChild;
+    const { start, flat } = csrOf(states, (state) => own.get(state));
     this.valueStart = start;
     this.values = flat;
+    const width = 1 << bits;
+    this.next = new Int32Array(states * width).fill(-1);
+    for (let state = 0; state < states; state++) {
+      for (let edge = firstEdge[state] as number; edge !== -1; edge = nextEdge[edge] as number) this.next[state * width + (edgeClass[edge] as number)] = edgeChild[edge] as number;
+    }
   }
 
   /** Values of every pattern that buf[from..] starts with (walks at most the longest pattern). */
@@ -135,30 +148,34 @@ class Trie {
   }
 }
 
-function csr(lists: ReadonlyArray<readonly number[]>): { start: Int32Array; flat: Int32Array } {
-  const start = new Int32Array(lists.length + 1);
-  let total = 0;
-  for (let i = 0; i < lists.length; i++) {
-    start[i] = total;
-    total += (lists[i] as readonly number[]).length;
+/** Per-state value lists in CSR form: the values of state s are flat[start[s]..start[s+1]). */
+function csrOf(states: number, listOf: (state: number) => readonly number[] | undefined): { start: Int32Array; flat: Int32Array } {
+  const start = new Int32Array(states + 1);
+  const flat: number[] = [];
+  for (let state = 0; state < states; state++) {
+    start[state] = flat.length;
+    const list = listOf(state);
+    if (list !== undefined) flat.push(...list);
   }
-  start[lists.length] = total;
-  const flat = new Int32Array(total);
-  let at = 0;
-  for (const list of lists) for (const value of list) flat[at++] = value;
-  return { start, flat };
+  start[states] = flat.length;
+  return { start, flat: Int32Array.from(flat) };
 }
+
+/** A transition not worked out yet (rows are below 2^31). */
+const UNKNOWN = 0x7fffffff;
 
 /**
  * An Aho-Corasick automaton over byte classes. Only the trie's edges and the failure links are
  * built up front (cost: the literals' bytes); the other transitions are worked out the first
  * time a line needs them and kept (a lazy DFA), so a set that is never or rarely used costs
- * almost nothing at start-up, and a busy one becomes one table read per byte.
+ * almost nothing at start-up, and a busy one becomes one table read per byte. A transition holds
+ * the next state's row (state << bits), negated when that state reports values: the loop then
+ * reads two tables per byte and tests a sign.
  */
 class Automaton {
   private readonly classOf: Uint8Array;
   private readonly classBits: number;
-  /** state * width + class -> next state; -1: not worked out yet. */
+  /** row + class -> next row, negative when the next state reports values; UNKNOWN: not worked out yet. */
   private readonly delta: Int32Array;
   private readonly fail: Int32Array;
   /** Values reported in each state: valueStart[s]..valueStart[s+1] in `values`. */
@@ -168,60 +185,93 @@ class Automaton {
   constructor(patterns: ReadonlyArray<{ bytes: Buffer; values: readonly number[] }>) {
     const trie = new Trie(patterns);
     this.classOf = trie.classOf;
-    this.classBits = trie.bits;
-    const width = 1 << trie.bits;
-    const delta = trie.next.slice();
+    const bits = trie.bits;
+    this.classBits = bits;
+    const width = 1 << bits;
     const fail = new Int32Array(trie.states);
-    const outputs = trie.own.map((values) => [...values]);
-    // Breadth first over the trie's own edges: a child's failure is where its parent's failure goes on its byte.
+    // Each state reports its own values and those of its failure (a literal ending inside another).
+    const outputs = new Map<number, number[]>();
+    for (let state = 0; state < trie.states; state++) {
+      const from = trie.valueStart[state] as number;
+      const to = trie.valueStart[state + 1] as number;
+      if (to > from) outputs.set(state, Array.from(trie.values.subarray(from, to)));
+    }
+    const goto = (state: number, cls: number): number => {
+      for (;;) {
+        const child = trie.next[state * width + cls] as number;
+        if (child !== -1) return child;
+        if (state === 0) return 0;
+        state = fail[state] as number;
+      }
+    };
+    // Breadth first over the trie's edges: a child's failure is where its parent's failure goes on its byte.
     const queue = new Int32Array(trie.states);
     let tail = 0;
-    for (let cls = 0; cls < width; cls++) if (delta[cls] === -1) delta[cls] = 0;
-    const rootEdges = trie.edges[0] as number[];
-    for (let e = 1; e < rootEdges.length; e += 2) queue[tail++] = rootEdges[e] as number;
-    this.delta = delta;
-    this.fail = fail;
+    for (let edge = trie.firstEdge[0] as number; edge !== -1; edge = trie.nextEdge[edge] as number) queue[tail++] = trie.edgeChild[edge] as number;
     for (let head = 0; head < tail; head++) {
       const state = queue[head] as number;
-      const edges = trie.edges[state] as number[];
-      for (let e = 0; e < edges.length; e += 2) {
-        const cls = edges[e] as number;
-        const child = edges[e + 1] as number;
-        const target = this.step(fail[state] as number, cls);
+      for (let edge = trie.firstEdge[state] as number; edge !== -1; edge = trie.nextEdge[edge] as number) {
+        const child = trie.edgeChild[edge] as number;
+        const target = state === 0 ? 0 : goto(fail[state] as number, trie.edgeClass[edge] as number);
         fail[child] = target;
-        for (const value of outputs[target] as number[]) if (!(outputs[child] as number[]).includes(value)) (outputs[child] as number[]).push(value);
+        const inherited = outputs.get(target);
+        if (inherited !== undefined) {
+          const list = outputs.get(child) ?? [];
+          for (const value of inherited) if (!list.includes(value)) list.push(value);
+          outputs.set(child, list);
+        }
         queue[tail++] = child;
       }
     }
-    const { start, flat } = csr(outputs);
+    const { start, flat } = csrOf(trie.states, (state) => outputs.get(state));
     this.valueStart = start;
     this.values = flat;
+    this.fail = fail;
+    // Trie edges now, the rest on first use; the root's row is complete (a miss stays at the root).
+    const delta = new Int32Array(trie.states * width).fill(UNKNOWN);
+    for (let cls = 0; cls < width; cls++) delta[cls] = 0;
+    for (let state = 0; state < trie.states; state++) {
+      for (let edge = trie.firstEdge[state] as number; edge !== -1; edge = trie.nextEdge[edge] as number) {
+        delta[(state << bits) | (trie.edgeClass[edge] as number)] = this.encode(trie.edgeChild[edge] as number);
+      }
+    }
+    this.delta = delta;
   }
 
-  /** The transition from `state` on `cls`, worked out through failure links on first use. */
-  private step(state: number, cls: number): number {
-    const bits = this.classBits;
-    const slot = (state << bits) | cls;
-    let next = this.delta[slot] as number;
-    if (next !== -1) return next;
-    next = this.step(this.fail[state] as number, cls); // the root's row is complete: this ends
-    this.delta[slot] = next;
+  private encode(state: number): number {
+    const row = state << this.classBits;
+    return (this.valueStart[state + 1] as number) > (this.valueStart[state] as number) ? -row : row;
+  }
+
+  /** The transition from the state of `row` on `cls`, worked out through failure links on first use. */
+  private resolve(row: number, cls: number): number {
+    let next = this.delta[row | cls] as number;
+    if (next !== UNKNOWN) return next;
+    const failRow = (this.fail[row >> this.classBits] as number) << this.classBits;
+    next = this.resolve(failRow, cls); // the root's row is complete: this ends
+    this.delta[row | cls] = next;
     return next;
   }
 
   match(buf: Uint8Array, from: number, end: number, out: Candidates): void {
-    const { delta, classOf, valueStart, values } = this;
-    const bits = this.classBits;
-    let state = 0;
+    const { delta, classOf } = this;
+    let row = 0;
     for (let i = from; i < end; i++) {
       const cls = classOf[buf[i] as number] as number;
-      let next = delta[(state << bits) | cls] as number;
-      if (next === -1) next = this.step(state, cls);
-      state = next;
-      const first = valueStart[state] as number;
-      const last = valueStart[state + 1] as number;
-      for (let v = first; v < last; v++) out.add(values[v] as number);
+      let next = delta[row | cls] as number;
+      if (next === UNKNOWN) next = this.resolve(row, cls);
+      if (next >= 0) {
+        row = next;
+      } else {
+        row = -next;
+        this.report(row >> this.classBits, out);
+      }
     }
+  }
+
+  private report(state: number, out: Candidates): void {
+    const { valueStart, values } = this;
+    for (let v = valueStart[state] as number, last = valueStart[state + 1] as number; v < last; v++) out.add(values[v] as number);
   }
 }
 

@@ -5,7 +5,14 @@
  * construct. Built-in rules use hand-written parsing or audited native patterns instead
  * (test/rules/builtin-patterns.test.ts); docs/performance.md has the measured costs.
  */
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+
+/** re2js loads with the first user regex: ~90 ms of start-up a run without one does not pay. */
+let engine: typeof RE2JS | undefined;
+function re2(): typeof RE2JS {
+  engine ??= (require('re2js') as typeof import('re2js')).RE2JS;
+  return engine;
+}
 
 export interface SafeMatch {
   /** Named groups that took part in the match. */
@@ -20,7 +27,7 @@ export class SafeRegex {
   /** Throws an Error naming the construct when the pattern is not one RE2 accepts. */
   constructor(source: string) {
     this.source = source;
-    this.compiled = RE2JS.compile(source);
+    this.compiled = re2().compile(source);
     this.names = Object.keys(this.compiled.namedGroups());
   }
 
