@@ -177,18 +177,35 @@ describe('server-start-failed on the real excerpts', () => {
     expect(run(realLog('nexus-blobstore-s3-61-blobstore-start-invalid-access-key-quoted.log'))).toEqual([]);
   });
 
-  it('launcher output with no nexus.log timestamp is not read as events; its text is classified all the same', () => {
-    const unreadable: Array<[string, string, string | null]> = [
+  it('launcher output with no nexus.log timestamp (journal, bin/nexus run, start script, Guice) is read as loose text: one failed start, by cause', () => {
+    const launcher: Array<[string, string, string | null]> = [
       ['ansible-nexus3-oss-244-journal-no-suitable-jvm.log', 'unsupported-jvm', '1.8'],
       ['nexus-operator-228-bin-nexus-run-permission-denied.log', 'data-directory-permissions', '/opt/sonatype-work/nexus3'],
       ['openshift-jenkins-demo-94-openshift-console-table-permission-denied.log', 'data-directory-permissions', '/nexus-data'],
       ['operator-nxrm3-54-kubectl-logs-permission-denied.log', 'data-directory-permissions', '/nexus-data'],
-      ['np-650-compose-prefix-no-suitable-jdbc-driver.log', 'jdbc-driver-missing', '"jdbc:postgresql://postgres:5432/nexus"'],
+      ['keycloak-plugin-46-compose-mkdir-permission-denied.log', 'data-directory-permissions', '../sonatype-work/nexus3'],
+      ['chef-nexus-50-guice-access-denied-etc-logback.log', 'data-directory-permissions', '/nexus-data'],
+      ['nexus-operator-223-openshift-guice-access-denied-inline.log', 'data-directory-permissions', '/nexus-data'],
     ];
-    for (const [name, cause, detail] of unreadable) {
+    for (const [name, cause, detail] of launcher) {
       const text = realLog(name);
-      expect([name, run(text)]).toEqual([name, []]);
-      expect([name, classifyStartFailure(text.split('\n'))]).toEqual([name, { cause, detail }]);
+      const found = run(text);
+      expect([name, found.map((i) => [i.diagnosis.cause, i.facts['detail'], i.facts['attempts'], i.firstSeen])]).toEqual([name, [[cause, detail, 1, null]]]);
+      expect(text).toContain(found[0]?.evidence[0]?.text);
     }
+  });
+
+  it('a loose Guice error of unknown cause, a JDBC driver line alone, and launcher texts inside nexus.log events are not failed starts', () => {
+    expect(run(['1) Error injecting constructor, java.lang.NullPointerException', '  at org.sonatype.nexus.Foo.<init>(Foo.java:1)'])).toEqual([]);
+    expect(run(realLog('np-650-compose-prefix-no-suitable-jdbc-driver.log'))).toEqual([]);
+    expect(classifyStartFailure(realLog('np-650-compose-prefix-no-suitable-jdbc-driver.log').split('\n'))).toEqual({ cause: 'jdbc-driver-missing', detail: '"jdbc:postgresql://postgres:5432/nexus"' });
+    expect(run([line(0, 'ERROR', `${P}.blobstore.file.FileBlobStore`, "mkdir: cannot create directory '/nexus-data/blobs/x': Permission denied")])).toEqual([]);
+    // Known log noise at start (docker-nexus3#38): a Karaf cfg file of the installation is not writable.
+    expect(run(realLog('docker-nexus3-38-karaf-cfg-permission-denied-log-spam.log'))).toEqual([]);
+  });
+
+  it('a start script path in quotes names the data directory (`cannot create directory`, `Unable to create directory`)', () => {
+    expect(classifyStartFailure(["mkdir: cannot create directory '/nexus-data/log': Permission denied"])).toEqual({ cause: 'data-directory-permissions', detail: '/nexus-data' });
+    expect(classifyStartFailure(['Unable to update instance pid: Unable to create directory /opt/sonatype-work/nexus3/instances'])).toEqual({ cause: 'data-directory-permissions', detail: '/opt/sonatype-work/nexus3' });
   });
 });

@@ -28,7 +28,8 @@
  * keystore or its password, a damaged OrientDB (after an unclean shutdown when recovery was
  * attempted), a locked H2 file, permissions on the data directory, the temp directory, the
  * port in use, the heap, the JVM, a full disk. Launcher output with no nexus.log timestamp
- * (systemd journal, `bin/nexus run`, procrun) cannot be read as events: see docs/rules/server-start-failed.md.
+ * (systemd journal, `bin/nexus run`, a container's start script, Guice errors) is read as loose
+ * text (`matchLauncher`); a Windows procrun service log is not: see docs/rules/server-start-failed.md.
  */
 import type { AnyEvent, NexusEvent } from '../../events/log-event';
 import type { Finding, Reference, Rule, Subject } from '../rule';
@@ -164,7 +165,11 @@ export function classifyText(text: string): Classified[] {
     const path = pathNear(text, 'Permission denied') ?? pathNear(text, 'AccessDeniedException') ?? pathNear(text, 'Operation not permitted') ?? after(text, 'AccessDeniedException: ');
     add('data-directory-permissions', path === null ? null : dataDirOf(path));
   }
-  if (text.includes('Unable to create directory') || text.includes('cannot create directory')) add('data-directory-permissions', null);
+  if (text.includes('Unable to create directory') || text.includes('cannot create directory')) {
+    // `mkdir: cannot create directory '../sonatype-work/nexus3/log': Permission denied`, `Unable to create directory /nexus-data/instances`
+    const path = after(text, "cannot create directory '", "'") ?? after(text, 'Unable to create directory ', ' "\'),:');
+    add('data-directory-permissions', path === null ? null : dataDirOf(path));
+  }
   if (text.includes('Bad temp directory')) add('temp-directory-unusable', after(text, 'Bad temp directory: '));
   if (text.includes('Address already in use')) add('port-in-use');
   if (text.includes("Data store not found: '") || text.includes('DataStoreNotFoundException')) add('datastore-not-started', after(text, "Data store not found: '", "'"));
@@ -219,7 +224,36 @@ function signalOf(event: NexusEvent, fatal: boolean, what: string, phase: string
   return { fatal, what, phase, texts: texts.map((t) => t.slice(0, 2000)).slice(0, 40), root: rootCause(event.continuation) ?? asException(event.message) };
 }
 
+/**
+ * What launchers, start scripts and Guice print when Nexus cannot start, before (or instead of)
+ * nexus.log lines: the systemd journal, `bin/nexus run`, `docker logs` / `kubectl logs` of a
+ * container in a restart loop. These lines have no nexus.log header, so they reach the rule only
+ * as loose text (an event with no logger).
+ */
+const LAUNCHER_FAILURES = [
+  'No suitable Java Virtual Machine',
+  'karaf.pid (Permission denied)',
+  'karaf.log (Permission denied)',
+  'cannot create directory',
+  'Unable to update instance pid',
+  'Failed to start nexus service',
+];
+/** Guice errors of a component constructed at start (`1) Error injecting constructor, ...`): fatal when their cause is known. */
+const GUICE_FAILURES = ['Error injecting constructor', '[Guice/ErrorInjectingConstructor]'];
+
+/** A loose line (no nexus.log header) that says the start failed, or undefined. */
+function matchLauncher(event: NexusEvent): Signal | undefined {
+  const message = event.message.trim();
+  const launcher = LAUNCHER_FAILURES.some((text) => message.includes(text));
+  if (!launcher && !(GUICE_FAILURES.some((text) => message.includes(text)) && classifyText(message).length > 0)) return undefined;
+  return signalOf(event, true, `${launcher ? 'launcher' : 'Guice'}: ${message.slice(0, 160)}`);
+}
+
 function matchEvent(event: NexusEvent): Signal | undefined {
+  if (event.logger === '' && event.timestampText === '') {
+    const launcher = matchLauncher(event);
+    if (launcher !== undefined) return launcher;
+  }
   const logger = lastSegment(event.logger);
   const message = event.message.trim();
   if (event.level === 'ERROR') {
@@ -511,6 +545,8 @@ export const serverStartFailed: Rule<Signal, State> = {
     { levels: ['ERROR', 'WARN'], loggers: ['MyBatisDataStore'], literals: ['using a legacy Orient database'], continuation: true },
     { levels: ['WARN'], literals: ['was not closed properly'] },
     { levels: ['ERROR', 'WARN'], literals: ['Failed to get driver instance for jdbcUrl', 'No suitable driver', 'Exception during pool initialization'], continuation: true },
+    // Launcher and Guice output: read from loose text only (matchLauncher).
+    { levels: ['ERROR'], literals: [...LAUNCHER_FAILURES, ...GUICE_FAILURES] },
   ],
   windowMs: 30 * 60_000,
   causedBy: [
