@@ -95,7 +95,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (paths === undefined) return EXIT_USAGE_OR_INPUT;
   if (options.publish !== undefined) return (require('../fleet/edge-command') as typeof import('../fleet/edge-command')).runEdgeCommand(options, paths[0] as string, rules, log);
   // --metrics with --follow: Prometheus text of what is read and found (docs/metrics.md).
-  const metrics = options.metrics === undefined ? null : new (require('../outputs/metrics') as typeof import('../outputs/metrics')).Metrics('follow');
+  const Metrics = options.metrics === undefined ? null : (require('../outputs/metrics') as typeof import('../outputs/metrics')).Metrics;
+  const metrics = Metrics === null ? null : new Metrics('follow');
   const metricsServer = metrics === null ? null : await metrics.serve(options.metrics as string).catch((error: Error) => error);
   if (metricsServer instanceof Error) {
     log.error(`--metrics ${options.metrics}: ${metricsServer.message}`);
