@@ -85,6 +85,11 @@ describe('blobstore-write-failed: every text it reads', () => {
     expect(run([line(0, 'ERROR', MANAGER, 'Unable to start BlobStore lost-store')]).map((i) => i.diagnosis.cause)).toEqual(['blob-store-start-failed']);
   });
 
+  it('BS-6 Unable to initialize blob store directory structure: {name} (a file store failing to start): the store is the subject', () => {
+    const text = [line(0, 'ERROR', MANAGER, 'Failed transition: NEW -> STARTED', { thread: 'FelixStartLevel' }), `${BSE}: BlobId: null, Unable to initialize blob store directory structure: nfs-store`, FRAME].join('\n');
+    expect(run([text]).map((i) => [i.subject?.name, i.diagnosis.cause, i.facts['when']])).toEqual([['nfs-store', 'blob-store-start-failed', 'starting the blob store']]);
+  });
+
   it("BS-4 S3 bucket '{bucket}' is not writable, classified by its SDK exception", () => {
     const text = [line(0, 'WARN', S3, "S3 bucket 'shared-bucket' is not writable."), 'com.amazonaws.SdkClientException: Unable to execute HTTP request: Connect to minio:9000 failed: Connection refused'].join('\n');
     expect(run([text]).map((i) => [i.subject?.name, i.diagnosis.cause, i.facts.storage])).toEqual([['shared-bucket', 'cloud-storage-unreachable', 'S3 storage']]);
@@ -176,6 +181,7 @@ describe('blobstore-write-failed on the real excerpts', () => {
     ['nexus-blobstore-s3-24-unable-to-initialize-bucket.log', '{MY_BUCKET_NAME}', 'bucket-init-failed'],
     ['nexus-blobstore-s3-61-blobstore-start-invalid-access-key-quoted.log', 'zone-nexus-s3', 'cloud-credentials-invalid'],
     ['np-568-viewservlet-blobstore-tmp-file-already-exists.log', 'default', 'temp-path-conflict'],
+    ['docker-nexus-56-nfs-blobstore-directory-structure-backtick.log', 'default', 'blob-store-start-failed'],
   ];
 
   it.each(cases)('%s: the labelled subject, with the cause the log shows', (file, subject, cause) => {

@@ -31,6 +31,8 @@ import { howOften, listOf, plural } from './wording';
 
 const BLOB_STORE_EXCEPTION = 'BlobStoreException: ';
 const INIT_BUCKET = 'Unable to initialize blob store bucket: ';
+/** FileBlobStore.init: the store's content directories could not be made (BS-6; docker-nexus#56). */
+const INIT_DIRECTORY = 'Unable to initialize blob store directory structure: ';
 const UPLOAD_TO_BUCKET = 'Error uploading blob to bucket:';
 const RESTORE = 'Unable to restore BlobStore ';
 const START = 'Unable to start BlobStore ';
@@ -218,6 +220,7 @@ export function parseBlobWriteFailure(event: NexusEvent): Signal | undefined {
   const path = pathOf(lines);
   const store =
     tokenAfter(all, INIT_BUCKET) ??
+    tokenAfter(all, INIT_DIRECTORY) ??
     tokenAfter(all, UPLOAD_TO_BUCKET) ??
     storeNameAfter(all, START) ??
     storeNameAfter(all, RESTORE) ??
