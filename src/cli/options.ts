@@ -4,6 +4,7 @@ import { DEFAULTS } from '../analyzer';
 import { SEVERITIES, type Severity } from '../incidents/incident';
 import type { LogFormat } from './diagnostics';
 import { addFleetOptions, fleetOptionsOf, type FleetCliOptions } from '../fleet/cli-options';
+import { publishedAddress } from '../rules/docs-address';
 import { parseTimeOption } from './time-option';
 
 export type OutputFormat = 'pretty' | 'ndjson' | 'pino';
@@ -52,7 +53,8 @@ export interface CliOptions extends FleetCliOptions {
   ready: boolean;
 }
 
-const EXAMPLES = `
+/** The text after the options. Links are published addresses: an npm user has no repository checkout. */
+const examples = (): string => `
 Examples:
   nexus-log-analyzer                                  # no path on a terminal: the usual Nexus log folder
   nexus-log-analyzer /nexus-data/log/nexus.log
@@ -71,8 +73,9 @@ Output: one incident per problem: a failed push, a blob store missing files, a p
 cannot reach its remote, a task that failed, the server running out of memory... each with
 what it is about (its subject), how often it happened, the log lines it rests on, the likely
 cause and the fix. A storm of one failure is one incident with its count and rate.
-Fields: https://unpkg.com/nexus-log-analyzer/docs/incidents.md (also in the installed package,
-docs/incidents.md). Incident times are ISO-8601 UTC. Rules: --list-rules.
+Fields: ${publishedAddress('docs/incidents.md')}
+(the installed package has a copy). Incident times are ISO-8601 UTC. Rules: --list-rules.
+Every option: ${publishedAddress('docs/cli.md')}
 
 Times (--since, --until): an ISO date or time is local time unless it has an offset
 (2025-09-10T01:30:00Z, +02:00); today, yesterday, now; or a duration back from now (90m, 2h, 3d).
@@ -121,7 +124,7 @@ export function buildProgram(version: string, stderr: NodeJS.WritableStream = pr
     .option('-j, --jobs <n>', 'files read at once on worker threads (default: one per core for 2+ plain files, .gz in turn; 1: all in turn)', positiveInteger('--jobs'))
     .option('-F, --follow', "follow one file (or a folder's nexus.log) like tail -F: across rotation and truncation, until Ctrl-C")
     .option('--from-start', 'with --follow: read the file from its start, not from its end')
-    .option('--rules <file>', 'also run the declarative rules in this JSON or YAML file (repeatable; docs/rules/custom-rules.md)', collect)
+    .option('--rules <file>', `also run the declarative rules in this JSON or YAML file (repeatable; ${publishedAddress('docs/rules/custom-rules.md')})`, collect)
     .option('--disable-rule <id>', 'leave out a built-in rule (repeatable; see --list-rules)', collect)
     .addOption(new Option('--rule <id>', 'accepted for 0.1 scripts: every built-in rule is on now').argParser(collect).hideHelp())
     .option('--list-rules', 'print the rules (built-in and --rules) with what they read and where their page is, and exit')
@@ -137,7 +140,7 @@ export function buildProgram(version: string, stderr: NodeJS.WritableStream = pr
     .addOption(new Option('--log-format <format>', 'format of messages on stderr').choices(['human', 'json']).default('human'))
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
-    .addHelpText('after', EXAMPLES)
+    .addHelpText('after', examples())
     .showHelpAfterError('(run nexus-log-analyzer --help for usage)')
     .configureOutput({ writeErr: (text) => stderr.write(text), outputError: (text, write) => write(`nexus-log-analyzer: ${text}`) })
     .exitOverride();

@@ -4,6 +4,7 @@
  * or prom-client here (they load only when used).
  */
 import { type Command } from 'commander';
+import { publishedAddress } from '../rules/docs-address';
 import { DEFAULT_STREAM } from './names';
 
 export interface FleetCliOptions {
@@ -20,11 +21,11 @@ export interface FleetCliOptions {
 
 export function addFleetOptions(command: Command): Command {
   return command
-    .option('--publish <nats-url>', 'with --follow: publish every incident record (opened, updated, closed) to NATS JetStream, exactly once across restarts (docs/fleet.md)')
+    .option('--publish <nats-url>', `with --follow: publish every incident record (opened, updated, closed) to NATS JetStream, exactly once across restarts (${publishedAddress('docs/fleet.md')})`)
     .option('--node <name>', 'with --publish: this node\'s name in the fleet (letters, digits, _ and -; default: the host name)')
     .option('--checkpoint <file>', 'with --publish: keep the checkpoint in this file instead of the NATS KV bucket NEXUS_EDGE_CHECKPOINTS')
     .option('--stream <name>', 'with --publish: the JetStream stream (created if absent)', DEFAULT_STREAM)
-    .option('--metrics <host:port>', 'with --follow or --publish: serve Prometheus metrics at http://HOST:PORT/metrics (docs/metrics.md)')
+    .option('--metrics <host:port>', `with --follow or --publish: serve Prometheus metrics at http://HOST:PORT/metrics (${publishedAddress('docs/metrics.md')})`)
     .addHelpText('after', '\nFleet: nexus-log-analyzer fleet --nats nats://host:4222 merges every node\'s incidents (nexus-log-analyzer fleet --help).');
 }
 

@@ -18,6 +18,7 @@ import { fleetRenderer, type FleetFormat } from './fleet-output';
 import { DEFAULT_DURABLE, DEFAULT_STREAM } from './names';
 import { natsServers } from './nats';
 import { connectNats, errorText, watchConnection } from './nats-status';
+import { publishedAddress } from '../rules/docs-address';
 
 interface FleetOptions {
   nats: string;
@@ -52,7 +53,7 @@ function program(): Command {
     .option('--ready', 'print "ready: ..." on stderr once the consumer is set up')
     .addOption(new Option('--log-format <format>', 'format of messages on stderr').choices(['human', 'json']).default('human'))
     .helpOption('-h, --help', 'show this help')
-    .addHelpText('after', '\nTopology, exactly-once and sizing: docs/fleet.md. Metrics and alerts: docs/metrics.md.')
+    .addHelpText('after', `\nTopology, exactly-once and sizing: ${publishedAddress('docs/fleet.md')}\nMetrics and alerts: ${publishedAddress('docs/metrics.md')}`)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`nexus-log-analyzer fleet: ${text}`) });
 }
