@@ -72,8 +72,12 @@ export function parseManifestPath(path: string): ManifestPath | undefined {
   return { repository: match[1] ?? null, image: match[2] as string, reference: match[3] as string };
 }
 
-/** `image:tag`, `image@sha256:...` for a digest, or `image` when the reference is unknown. */
-export function formatImageRef(image: string, reference: string | null): string {
-  if (reference === null) return image;
-  return reference.includes(':') ? `${image}@${reference}` : `${image}:${reference}`;
+/**
+ * `image:tag`, `image@sha256:...` for a digest, or `image` when the reference is unknown. Takes
+ * what a push incident holds (either may be null); an unknown image reads `(unknown image)`.
+ */
+export function formatImageRef(image: string | null, reference: string | null): string {
+  const name = image ?? '(unknown image)';
+  if (reference === null) return name;
+  return reference.includes(':') ? `${name}@${reference}` : `${name}:${reference}`;
 }
