@@ -6,6 +6,8 @@
  *   <format>ProxyFacet WARN  Exception {exception} checking remote for update, proxy repo {repo} failed to fetch {path}[ with status line {status}], content not in cache.
  *                                                                                                                      (or `, returning content from cache.`)
  *   HttpClientFacetImpl INFO Repository status for {repo} changed from {OLD} to UNAVAILABLE - reason {reason} for {url}   (auto-block off)
+ *   V2Handlers WARN  Is the remote url a valid docker endpoint? Remote host {url} with path {path} did not return the expected response. Error message: {error}
+ *                    (a Docker proxy; the line names the remote, not the repository: the remote is the subject)
  *
  * Auto-blocked intervals are rule `proxy-auto-blocked`. Parsed with indexOf only: a message can
  * be megabytes (an HTML error page in the status), and no pattern here may backtrack on it.
@@ -19,6 +21,9 @@ const FAILED_TO_FETCH = ' failed to fetch ';
 const STATUS_LINE = ' with status line ';
 const FROM_CACHE = ', returning content from cache';
 const STATUS_FOR = 'Repository status for ';
+const DOCKER_ENDPOINT = 'Is the remote url a valid docker endpoint? Remote host ';
+const WITH_PATH = ' with path ';
+const ERROR_MESSAGE = 'Error message: ';
 
 export interface RemoteFetchFailure {
   repository: string;
@@ -29,6 +34,31 @@ export interface RemoteFetchFailure {
   /** The cached copy was served. */
   fromCache: boolean;
   remote: string | null;
+  /** The line names only the remote (a Docker proxy's V2Handlers warning): `repository` holds its URL. */
+  remoteOnly?: true;
+}
+
+/** A Docker proxy's `Is the remote url a valid docker endpoint? ...` warning, or undefined. */
+export function parseDockerEndpointFailure(message: string): RemoteFetchFailure | undefined {
+  if (!message.startsWith(DOCKER_ENDPOINT)) return undefined;
+  const hostEnd = message.indexOf(WITH_PATH, DOCKER_ENDPOINT.length);
+  if (hostEnd === -1) return undefined;
+  const remote = message.slice(DOCKER_ENDPOINT.length, hostEnd);
+  const pathStart = hostEnd + WITH_PATH.length;
+  const pathEnd = message.indexOf(' ', pathStart);
+  const errorAt = message.indexOf(ERROR_MESSAGE, pathStart);
+  const error = errorAt === -1 ? 'no error message' : message.slice(errorAt + ERROR_MESSAGE.length, errorAt + ERROR_MESSAGE.length + 300);
+  // The remote answered, but not with what a registry answers: an HTTP error unless the text says more.
+  const failure = classifyRemoteFailure(error);
+  return {
+    repository: remote,
+    failure: failure === 'io-error' ? 'remote-http-error' : failure,
+    detail: `the remote answered: ${error}`,
+    path: message.slice(pathStart, pathEnd === -1 ? message.length : pathEnd),
+    fromCache: false,
+    remote,
+    remoteOnly: true,
+  };
 }
 
 /** A ProxyFacetSupport fetch failure, or undefined. */
@@ -92,6 +122,8 @@ interface State {
   lastDetail: string;
   fromCache: number;
   remote: string | null;
+  /** Keyed by the remote's URL: the log did not name the repository. */
+  remoteOnly: boolean;
 }
 
 /** The class most of the failures had. */
@@ -116,6 +148,7 @@ export const proxyRemoteUnavailable: Rule<RemoteFetchFailure, State> = {
     // The WARN comes from each format's proxy facet (MavenProxyFacet, DockerProxyFacetImpl...): any logger.
     { levels: ['WARN'], literals: [CHECKING.trim()] },
     { levels: ['INFO'], loggers: ['HttpClientFacetImpl'], literals: [{ text: STATUS_FOR, at: 'start' }] },
+    { levels: ['WARN'], loggers: ['V2Handlers'], literals: [{ text: DOCKER_ENDPOINT, at: 'start' }] },
   ],
   windowMs: 30 * 60_000,
   distinctLimit: 10,
@@ -127,7 +160,7 @@ export const proxyRemoteUnavailable: Rule<RemoteFetchFailure, State> = {
       if (change === undefined || change.to !== 'UNAVAILABLE') return undefined;
       return { repository: change.repository, failure: classifyRemoteFailure(change.reason), detail: change.reason, path: null, fromCache: false, remote: change.url };
     }
-    return parseFetchFailure(event.message);
+    return parseFetchFailure(event.message) ?? parseDockerEndpointFailure(event.message);
   },
 
   key(signal) {
@@ -135,7 +168,7 @@ export const proxyRemoteUnavailable: Rule<RemoteFetchFailure, State> = {
   },
 
   open(signal) {
-    return { repository: signal.repository, byClass: {}, lastDetail: signal.detail, fromCache: 0, remote: signal.remote };
+    return { repository: signal.repository, byClass: {}, lastDetail: signal.detail, fromCache: 0, remote: signal.remote, remoteOnly: signal.remoteOnly === true };
   },
 
   distinct(signal) {
@@ -151,19 +184,20 @@ export const proxyRemoteUnavailable: Rule<RemoteFetchFailure, State> = {
 
   describe(state, group) {
     const failure = mainClass(state.byClass);
-    const advice = adviceFor(failure, `the remote of ${state.repository}${state.remote === null ? '' : ` (${state.remote})`}`);
+    const advice = adviceFor(failure, state.remoteOnly ? `the remote ${state.repository}` : `the remote of ${state.repository}${state.remote === null ? '' : ` (${state.remote})`}`);
+    const who = state.remoteOnly ? `A Docker proxy repository could not fetch from its remote ${state.repository}` : `Proxy repository ${state.repository} could not fetch from its remote`;
     const paths = group.distinct.path ?? { values: [], total: 0 };
     const served = state.fromCache === 0 ? 'none could be served from the cache' : `${plural(state.fromCache, 'request')} got the cached copy`;
     const classes = Object.entries(state.byClass).map(([name, n]) => `${failurePhrase(name as RemoteFailure)} ${n}`);
     return {
-      subject: { type: 'repository', name: state.repository },
+      subject: { type: state.remoteOnly ? 'remote' : 'repository', name: state.repository },
       fingerprint: [state.repository, failure],
       summary:
-        `Proxy repository ${state.repository} could not fetch from its remote (${failurePhrase(failure)}): ${howOften(group.count, group.firstTime, group.lastTime)}` +
+        `${who} (${failurePhrase(failure)}): ${howOften(group.count, group.firstTime, group.lastTime)}` +
         `${paths.total > 0 ? `, ${plural(paths.total, 'path')} (${listOf(paths.values, paths.total, 2)})` : ''}; ${served}.`,
       severity: failure === 'remote-http-error' ? 'warning' : state.fromCache === group.count ? 'info' : 'warning',
       facts: {
-        repository: state.repository,
+        ...(state.remoteOnly ? {} : { repository: state.repository }),
         ...(state.remote === null ? {} : { remote: state.remote }),
         failure: failurePhrase(failure),
         'by cause': classes,
