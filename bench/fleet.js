@@ -43,9 +43,13 @@ function freePort() {
   });
 }
 
+/** Every process started here, stopped at the end whatever happens. */
+const children = new Set();
+
 async function startNats(dir) {
   const port = await freePort();
   const child = spawn(natsBinary(), ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
   await new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`nats-server not ready:\n${seen}`)), 30_000);
@@ -63,6 +67,7 @@ async function startNats(dir) {
 
 function cli(args) {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text) => (stderr += text));
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -84,7 +89,8 @@ function cli(args) {
 
 async function until(condition, timeoutMs, everyMs) {
   const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
+  // A scrape refused or reset (a busy or exiting process) is "not yet"; the condition says when a process died.
+  while (!(await condition().catch((error) => (error.code === 'ECONNRESET' || error.code === 'ECONNREFUSED' ? false : Promise.reject(error))))) {
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
@@ -147,9 +153,12 @@ async function streamState(url) {
 async function readTime(args, file) {
   const size = fs.statSync(file).size;
   const started = process.hrtime.bigint();
-  const run = cli([...args, '--metrics', '127.0.0.1:0', '-q']);
+  const run = cli([...args, '--metrics', '127.0.0.1:0']); // not -q: the metrics address is an info line
   const url = await run.metricsUrl();
-  await until(async () => ((await scrape(url)).get('nexus_log_bytes_read_total') ?? 0) >= size, 3_600_000, 100);
+  await until(async () => {
+    if (run.child.exitCode !== null) throw new Error(`exited: ${run.stderr()}`);
+    return ((await scrape(url)).get('nexus_log_bytes_read_total') ?? 0) >= size;
+  }, 3_600_000, 100);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await run.stop();
   return seconds;
@@ -171,10 +180,11 @@ async function main() {
         writeFailureLog(file, 50_000);
         const central = cli(['fleet', '--nats', nats.url, '--format', 'ndjson', '-q']);
         const started = process.hrtime.bigint();
-        const edge = cli(['--follow', file, '--from-start', '--publish', nats.url, '--node', 'bench', '--metrics', '127.0.0.1:0', '-q']);
+        const edge = cli(['--follow', file, '--from-start', '--publish', nats.url, '--node', 'bench', '--metrics', '127.0.0.1:0']);
         const url = await edge.metricsUrl();
         const size = fs.statSync(file).size;
         await until(async () => {
+          if (edge.child.exitCode !== null) throw new Error(`the edge exited: ${edge.stderr()}`);
           const m = await scrape(url);
           return (m.get('nexus_log_bytes_read_total') ?? 0) >= size && m.get('nexus_publish_backlog') === 0;
         }, 600_000, 100);
@@ -220,7 +230,11 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+main()
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
