@@ -21,6 +21,8 @@ export interface ExtractorOptions {
   maxContinuationLines: number;
   /** Secondary-input readers for this source (request logs read for enrichment). */
   enrichments?: readonly EnrichmentReader[];
+  /** A segment of a bigger file that starts at this byte, on a record line (line numbers then count from it). */
+  segmentStart?: number;
 }
 
 export interface ExtractorState {
@@ -44,9 +46,11 @@ export class EventExtractor {
   private readonly framer: LineFramer | null;
   private readonly assembler: NexusAssembler | null;
   private readonly counters: SourceCounters = { ...NO_SOURCE_COUNTERS };
+  private readonly segmentStart: number;
 
   constructor(sink: EventSink, options: ExtractorOptions) {
     this.kind = options.kind;
+    this.segmentStart = options.segmentStart ?? 0;
     let reader: LineSink;
     if (options.kind === 'nexus' || options.kind === 'task') {
       this.assembler = new NexusAssembler(
@@ -80,6 +84,7 @@ export class EventExtractor {
       );
     }
     this.splitter = new LineSplitter(reader, { maxLineBytes: options.maxLineBytes });
+    if (options.segmentStart !== undefined) this.splitter.startSegment(options.segmentStart);
   }
 
   write(chunk: Buffer): void {
@@ -134,7 +139,7 @@ export class EventExtractor {
     return {
       ...this.counters,
       lines: this.splitter.lineCount,
-      bytes: this.splitter.byteCount,
+      bytes: this.splitter.byteCount - this.segmentStart,
       foreignLines: this.framer?.counters.foreignLines ?? 0,
     };
   }

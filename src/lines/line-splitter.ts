@@ -79,6 +79,16 @@ export class LineSplitter {
     this.maxLineBytes = Math.max(1, Math.floor(options.maxLineBytes));
   }
 
+  /**
+   * Reads a segment of a bigger source that starts at byte `offset` on a line start: offsets
+   * are absolute, line numbers count from the segment (the caller adds the lines before it),
+   * and the terminator is `\n` (segments are cut only in such files).
+   */
+  startSegment(offset: number): void {
+    this.bytesSeen = offset;
+    this.terminator = NEWLINE;
+  }
+
   /** Lines emitted so far. */
   get lineCount(): number {
     return this.nextLineNumber - 1;

@@ -83,23 +83,42 @@ async function openFifo(name: string): Promise<Readable> {
  * works on the current chunk (no idle wait per chunk), and no garbage per chunk, so memory
  * stays flat at any size. A yielded chunk is valid until the next one is asked for.
  */
-async function* readPlainFile(name: string, chunkBytes: number, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+async function* readPlainFile(name: string, chunkBytes: number, signal: AbortSignal | undefined, range?: ByteRange): AsyncGenerator<Buffer> {
   const handle = await fs.open(name, 'r');
+  const end = range?.end ?? Number.POSITIVE_INFINITY;
+  let position = range?.start ?? 0;
   let filling = Buffer.allocUnsafe(chunkBytes);
   let spare = Buffer.allocUnsafe(chunkBytes);
-  let reading = handle.read(filling, 0, chunkBytes, null);
+  const readNext = (into: Buffer) => handle.read(into, 0, Math.max(0, Math.min(chunkBytes, end - position)), position);
+  let reading = readNext(filling);
   try {
     while (signal?.aborted !== true) {
       const { bytesRead } = await reading;
       if (bytesRead === 0) return;
+      position += bytesRead;
       const chunk = filling.subarray(0, bytesRead);
       [filling, spare] = [spare, filling];
-      reading = handle.read(filling, 0, chunkBytes, null);
+      reading = readNext(filling);
       yield chunk;
     }
   } finally {
     await reading.catch(() => undefined); // never close under a read in flight
     await handle.close();
+  }
+}
+
+/** Bytes [start, end) of a file. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** A plain file's bytes [start, end), in the same reused buffers (a worker reading one segment of a big file). */
+export async function* readFileRange(name: string, range: ByteRange, options: Pick<ReadOptions, 'chunkBytes' | 'signal'> = {}): AsyncGenerator<Buffer> {
+  try {
+    yield* readPlainFile(name, options.chunkBytes ?? READ_CHUNK_BYTES, options.signal, range);
+  } catch (error) {
+    throw toInputError(name, error);
   }
 }
 

@@ -97,3 +97,53 @@ describe('several files on worker threads', () => {
     expect(parseNdjson(two.stdout)).toEqual(parseNdjson(one.stdout));
   });
 });
+
+describe('one big file cut into segments on worker threads', () => {
+  /** Pushes on several threads, each with a stack-traced warning between its lines, and noise. */
+  function bigLog(): string {
+    const lines: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const ts = (ms: number) => `2025-06-01 10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')},${String(ms).padStart(3, '0')}+0000`;
+      const thread = `qtp5-${i % 7}`;
+      lines.push(missingLayerLine(ts(0), `a${i}`, `seg/img${i}`, '1', { thread }));
+      lines.push(`${ts(1)} WARN  [pool-${i}] *SYSTEM org.sonatype.nexus.repository.proxy.ProxyFacetSupport - Exception java.net.SocketTimeoutException: Read timed out checking remote for update, proxy repo maven-central failed to fetch org/x/${i}.pom, content not in cache.`);
+      lines.push('java.net.SocketTimeoutException: Read timed out', '\tat java.base/java.net.SocketInputStream.read(SocketInputStream.java:1)', 'Caused by: java.io.IOException: boom', '\t... 12 more');
+      for (let k = 0; k < 5; k++) lines.push(`${ts(2 + k)} INFO  [qtp5-99] anonymous org.sonatype.nexus.repository.httpbridge.internal.ViewServlet - Serving GET /repository/maven/x/${i}/${k}.jar`);
+      lines.push(missingLayerLine(ts(8), `b${i}`, `seg/img${i}`, '1', { thread }), rejectionLine(ts(9), `seg/img${i}`, '1', { thread }));
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  it('gives the same incidents, evidence lines and stats as one reader, wherever the cuts fall', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'nla-segments-')), 'nexus.log');
+    writeFileSync(file, bigLog());
+    const inTurn = await run(file, { jobs: 1 });
+    expect(inTurn.incidents.filter((i) => i.rule === 'docker-manifest-missing-layers')).toHaveLength(400);
+    for (const segmentBytes of [5000, 20_011, 65_536]) {
+      const cut = await run(file, { jobs: 2, segmentBytes });
+      expect(cut.incidents).toEqual(inTurn.incidents);
+      expect(cut.stats).toEqual(inTurn.stats);
+    }
+  }, 120_000);
+
+  it('plans cuts only at record lines, never inside a stack trace, and not in prefixed or CR-only files', async () => {
+    const { planSegments } = require(path.join(ROOT, 'dist', 'api', 'parallel', 'segments.js')) as typeof import('../../src/api/parallel/segments');
+    const dir = mkdtempSync(path.join(tmpdir(), 'nla-segments-plan-'));
+    const text = bigLog();
+    const file = path.join(dir, 'nexus.log');
+    writeFileSync(file, text);
+    const segments = (await planSegments(file, Buffer.byteLength(text), 4096)) ?? [];
+    expect(segments.length).toBeGreaterThan(10);
+    const bytes = Buffer.from(text);
+    segments.forEach((segment, i) => {
+      expect(segment.end).toBe(segments[i + 1]?.start ?? bytes.length);
+      if (i > 0) expect(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(bytes.subarray(segment.start, segment.start + 30).toString()) && bytes[segment.start - 1] === 0x0a).toBe(true);
+    });
+    const prefixed = path.join(dir, 'compose.log');
+    writeFileSync(prefixed, text.split('\n').map((line) => `nexus_1  | ${line}`).join('\n'));
+    expect(await planSegments(prefixed, Buffer.byteLength(text), 4096)).toBeNull();
+    const crOnly = path.join(dir, 'cr.log');
+    writeFileSync(crOnly, text.replace(/\n/g, '\r'));
+    expect(await planSegments(crOnly, Buffer.byteLength(text), 4096)).toBeNull();
+  });
+});

@@ -5,14 +5,22 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { ExtractedRecord } from '../../analyzer';
-import { buildDispatchPlan } from '../../events/dispatch-plan';
+import { buildDispatchPlan, type DispatchPlan } from '../../events/dispatch-plan';
 import { EventExtractor } from '../../events/event-extractor';
 import type { InputError } from '../../source/input-error';
-import { readInput } from '../../source/read-input';
+import { readFileRange, readInput } from '../../source/read-input';
 import type { ExtractJob, WorkerMessage } from './messages';
 
 /** Records per message: few enough to keep memory flat, many enough to make messages rare. */
 const BATCH = 512;
+
+/** The plan of the last job: the segments of one run share it, and its literal sets are compiled once. */
+let cached: { key: string; plan: DispatchPlan } | null = null;
+function planOf(job: ExtractJob): DispatchPlan {
+  const key = JSON.stringify(job.plan.rules);
+  if (cached?.key !== key) cached = { key, plan: buildDispatchPlan(job.plan.rules) };
+  return cached.plan;
+}
 
 async function extract(job: ExtractJob, post: (message: WorkerMessage) => void): Promise<void> {
   let batch: ExtractedRecord[] = [];
@@ -28,14 +36,16 @@ async function extract(job: ExtractJob, post: (message: WorkerMessage) => void):
     {
       source: job.input.name,
       kind: job.kind,
-      plan: buildDispatchPlan(job.plan.rules),
+      plan: planOf(job),
       maxLineBytes: job.plan.maxLineBytes,
       maxContinuationLines: job.plan.maxContinuationLines,
+      ...(job.range === undefined ? {} : { segmentStart: job.range.start }),
     },
   );
   let failure: InputError | null = null;
   try {
-    for await (const chunk of readInput(job.input)) extractor.write(chunk);
+    const chunks = job.range === undefined ? readInput(job.input) : readFileRange(job.input.name, job.range);
+    for await (const chunk of chunks) extractor.write(chunk);
   } catch (error) {
     failure = error as InputError; // what was read before the damage still counts
   }

@@ -2,12 +2,15 @@
 import type { ExtractedRecord, ReadingPlan } from '../../analyzer';
 import type { SourceCounters } from '../../events/event-sink';
 import type { InputKind } from '../../events/log-event';
+import type { ByteRange } from '../../source/read-input';
 import type { Input } from '../../source/resolve-inputs';
 
 export interface ExtractJob {
   input: Input;
   kind: InputKind;
   plan: ReadingPlan;
+  /** Only these bytes of the file (a segment starting on a record line); absent: the whole input. */
+  range?: ByteRange;
 }
 
 export type WorkerMessage =
