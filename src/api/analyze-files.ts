@@ -11,17 +11,19 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Analyzer, DEFAULTS, type AnalyzerOptions } from '../analyzer';
+import { addCounters, NO_SOURCE_COUNTERS, type SourceCounters } from '../events/event-sink';
 import type { InputKind } from '../events/log-event';
 import type { Incident } from '../incidents/incident';
 import { followFile, type FollowReady, type FollowWarning } from '../source/follow-file';
 import { InputError, toInputError } from '../source/input-error';
 import { IDLE, nextOrIdle } from '../source/live-clock';
-import { readInput, startsWithGzipMagic } from '../source/read-input';
+import { readInput, startsWithGzipMagic, type ByteRange } from '../source/read-input';
 import { resolveInputs, STDIN, type Input } from '../source/resolve-inputs';
 import { startsWithZipMagic, truncationMessage, type SupportZipInfo, type SupportZipListing } from '../source/support-zip';
 import { fileOutsideRange, inRange, type TimeRange } from '../source/time-range';
 import { planInputs, type PlannedInput } from './inputs';
 import { defaultJobs, extractInParallel, WORKER_SCRIPT } from './parallel/parallel-extraction';
+import { planSegments, SEGMENT_BYTES } from './parallel/segments';
 
 export interface AnalyzeFilesOptions extends AnalyzerOptions {
   /**
@@ -54,12 +56,14 @@ export interface AnalyzeFilesOptions extends AnalyzerOptions {
    */
   signal?: AbortSignal;
   /**
-   * Files read at once on worker threads. Default: one per core for plain files when there
-   * are at least two, and gzip files in turn (their inflating already runs on libuv's
-   * threads; docs/performance.md). A number forces it for every file; 1 reads all in turn.
-   * The incidents are the same either way.
+   * Files, or segments of a big plain nexus.log, read at once on worker threads. Default: one
+   * per core when that gives two plain pieces or more, and gzip files in turn (their inflating
+   * already runs on libuv's threads; docs/performance.md). A number forces it for every file;
+   * 1 reads all in turn. The incidents are the same either way.
    */
   jobs?: number;
+  /** Bytes per segment when a big file is read on several cores (default 32 MiB; files under twice this are not cut). */
+  segmentBytes?: number;
   /**
    * For live streams (stdin, FIFOs): after this many ms without data, the event in progress
    * is complete and event time moves on with the wall clock, so an incident is reported
@@ -183,10 +187,38 @@ function reportSupportZips(zips: readonly SupportZipListing[], options: AnalyzeF
 
 async function* readInputs(analyzer: Analyzer, inputs: readonly PlannedInput[], options: AnalyzeFilesOptions, knownCuts: ReadonlySet<string>): AsyncGenerator<Step> {
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
-  const parallel = jobs > 1 && inputs.length > 1 && existsSync(WORKER_SCRIPT) && (await worthWorkers(inputs, options.jobs !== undefined));
-  yield* parallel ? readInParallel(analyzer, inputs, jobs, options) : readInTurn(analyzer, inputs, options, knownCuts);
+  const pieces = jobs > 1 && existsSync(WORKER_SCRIPT) ? await piecesForWorkers(inputs, options.jobs !== undefined, options.segmentBytes ?? SEGMENT_BYTES) : null;
+  yield* pieces !== null ? readInParallel(analyzer, pieces, jobs, options) : readInTurn(analyzer, inputs, options, knownCuts);
 }
 
+/** A file, or one segment of a big one, read by a worker. */
+interface Piece extends PlannedInput {
+  range?: ByteRange;
+  /** The file's first piece (its source begins) and last (its counters are complete). */
+  opensSource: boolean;
+  closesSource: boolean;
+}
+
+/**
+ * Workers read nexus and task logs that are files (not pipes, and not request or audit logs,
+ * whose enrichment runs inline). Big plain files are cut into segments (parallel/segments.ts).
+ * By default workers are used when that gives at least two plain pieces: gzip inflates on
+ * libuv's threads already.
+ */
+async function piecesForWorkers(inputs: readonly PlannedInput[], forced: boolean, segmentBytes: number): Promise<Piece[] | null> {
+  if (!inputs.every((p) => p.input.kind === 'file' && (p.kind === 'nexus' || p.kind === 'task'))) return null;
+  const pieces: Piece[] = [];
+  let plain = 0;
+  for (const planned of inputs) {
+    const gzipped = await startsWithGzipMagic(planned.input.name).catch(() => true);
+    const size = gzipped ? 0 : await fsp.stat(planned.input.name).then((stats) => stats.size, () => 0);
+    const segments = size > 0 ? await planSegments(planned.input.name, size, segmentBytes).catch(() => null) : null;
+    if (!gzipped) plain += segments?.length ?? 1;
+    if (segments === null) pieces.push({ ...planned, opensSource: true, closesSource: true });
+    else segments.forEach((range, i) => pieces.push({ ...planned, range, opensSource: i === 0, closesSource: i === segments.length - 1 }));
+  }
+  return pieces.length > 1 && (forced || plain >= 2) ? pieces : null;
+}
 /** `follow`: one file, read live until the signal aborts; the open groups are then reported. */
 async function* followOne(patterns: readonly string[], range: TimeRange, options: AnalyzeFilesOptions): AsyncGenerator<Incident> {
   if (patterns.length !== 1 || patterns[0] === STDIN) {
@@ -230,14 +262,6 @@ function keepWithin(range: TimeRange): (incidents: readonly Incident[]) => reado
 
 function epochOf(time: number | Date | undefined): number | undefined {
   return time instanceof Date ? time.getTime() : time;
-}
-
-/** Workers read files only (not pipes), and by default only when two or more are plain text. */
-async function worthWorkers(inputs: readonly PlannedInput[], forced: boolean): Promise<boolean> {
-  if (!inputs.every((p) => p.input.kind === 'file')) return false;
-  if (forced) return true;
-  const gzipped = await Promise.all(inputs.map((p) => startsWithGzipMagic(p.input.name).catch(() => true)));
-  return gzipped.filter((isGzip) => !isGzip).length >= 2;
 }
 
 async function* readInTurn(analyzer: Analyzer, inputs: readonly PlannedInput[], options: AnalyzeFilesOptions, knownCuts: ReadonlySet<string>): AsyncGenerator<Step> {
@@ -304,17 +328,33 @@ async function* readLive(analyzer: Analyzer, chunks: AsyncGenerator<Buffer>, idl
   }
 }
 
-async function* readInParallel(analyzer: Analyzer, inputs: readonly PlannedInput[], jobs: number, options: AnalyzeFilesOptions): AsyncGenerator<Step> {
-  const extraction = extractInParallel(inputs, analyzer.readingPlan(), jobs, options.signal);
+async function* readInParallel(analyzer: Analyzer, pieces: readonly Piece[], jobs: number, options: AnalyzeFilesOptions): AsyncGenerator<Step> {
+  const extraction = extractInParallel(pieces, analyzer.readingPlan(), jobs, options.signal);
+  let counters: SourceCounters = { ...NO_SOURCE_COUNTERS };
+  let failure: InputError | null = null;
   try {
     for (const [index, file] of extraction.files.entries()) {
       if (options.signal?.aborted === true) return;
-      const kind = (inputs[index] as PlannedInput).kind;
-      options.onInput?.(file.input.name, kind);
-      yield { incidents: analyzer.beginSource(file.input.name, kind) };
-      for await (const records of file.records) yield { incidents: analyzer.ingest(records) };
+      const piece = pieces[index] as Piece;
+      if (piece.opensSource) {
+        options.onInput?.(file.input.name, piece.kind);
+        yield { incidents: analyzer.beginSource(file.input.name, piece.kind) };
+        counters = { ...NO_SOURCE_COUNTERS };
+        failure = null;
+      }
+      // A segment counts its lines from 1: the lines of the segments before it make them the file's.
+      const linesBefore = counters.lines;
+      for await (const records of file.records) {
+        if (failure !== null) continue; // the file failed in an earlier segment: the rest is not read on
+        if (linesBefore > 0) for (const record of records) if (typeof record !== 'number') record[0].line += linesBefore;
+        yield { incidents: analyzer.ingest(records) };
+      }
       const outcome = await file.outcome;
-      yield { incidents: analyzer.ingest([], outcome.counters), ...(outcome.error === null ? {} : { error: outcome.error }) };
+      if (failure !== null) continue; // reported with the segment that failed
+      addCounters(counters, outcome.counters);
+      failure = outcome.error;
+      if (failure !== null) yield { incidents: analyzer.ingest([], counters), error: failure };
+      else if (piece.closesSource) yield { incidents: analyzer.ingest([], counters) };
     }
   } finally {
     extraction.close(); // also when the consumer stops early: idle workers would keep the process alive
