@@ -1,31 +1,99 @@
 /** End-to-end: the built CLI (bin/ -> dist/) on samples and fixtures, as a user runs it. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Incident } from '../../src/incidents/incident';
 import { CLI, missingLayerLine, parseNdjson, rejectionLine, ROOT, runCli, SAMPLES } from '../support/helpers';
 
 const SEED = path.join('samples', 'nexus-seed-excerpt.log');
 const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** What samples/ holds, by rule (samples/README.md tells each story). */
+const SAMPLE_INCIDENTS: Record<string, number> = {
+  // 11 pushes of the push story (6 in nexus.log, 2 in the .gz, one each in the console, HA and seed logs) and team-c/api of the broken server.
+  'docker-manifest-missing-layers': 12,
+  // Push story: a crash (the run ending before nexus.log's 07:58 start) and a clean stop; broken server: a crash at 13:44 and the run after it.
+  'server-run': 4,
+  // The docker-group SocketTimeoutException (.gz) and the 400 of platform/base, which has no missing layer.
+  'request-failed': 2,
+  // docker-proxy (push story) and maven-central (broken server): unknown host.
+  'proxy-remote-unavailable': 2,
+  // The broken server's two starts with a limit of 4096.
+  'open-file-limit-low': 2,
+  // The reconcile task, in nexus.log and in its task log.
+  'task-failed': 2,
+  'proxy-auto-blocked': 1,
+  'blobstore-missing-blob': 1,
+  'jvm-heap-pressure': 1,
+  'jvm-out-of-memory': 1,
+};
+const SAMPLE_PUSHES = [
+  'ctbots/base/llamafactory:pytorch2.7.1-cu12.8-flashattn2.7.4',
+  'data/etl/spark:3.5',
+  'infra/terraform:1.9',
+  'ml/trainer:cuda12',
+  'payments/gateway:3.2.0',
+  'platform/base:2026.11',
+  'staging-validation:sha256:728e1d2755639a7d148e67d1fe6a8c0bb2ce8507e0bae622f1e4c02b3a51222b',
+  'team-a/api-server:1.4.2',
+  'team-b/worker:2.0.0',
+  'team-c/api:2.1.0',
+  'tools/jdk17:nightly',
+  'web/frontend:pr-1432',
+];
+const ZIP_INFO = 'nexus-log-analyzer: support zip samples/support-20261202-143000-1.zip: Nexus 3.77.1-01 OSS on nexus-prod-0, Java 17.0.13 (Eclipse Adoptium)\n';
+
+function countByRule(incidents: readonly Incident[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const incident of incidents) counts[incident.rule] = (counts[incident.rule] ?? 0) + 1;
+  return counts;
+}
+
+/** Lines and bytes of every log the CLI reads in samples/ (the zip holds broken-server/log/). */
+function sampleSize(): { lines: number; bytes: number } {
+  const logs: Buffer[] = [];
+  for (const name of readdirSync(SAMPLES)) {
+    if (name.endsWith('.log')) logs.push(readFileSync(path.join(SAMPLES, name)));
+    if (name.endsWith('.log.gz')) logs.push(gunzipSync(readFileSync(path.join(SAMPLES, name))));
+  }
+  const zipped = path.join(SAMPLES, 'broken-server', 'log');
+  for (const name of ['nexus.log', 'request.log', ...readdirSync(path.join(zipped, 'tasks')).map((t) => `tasks/${t}`)]) logs.push(readFileSync(path.join(zipped, name)));
+  return { lines: logs.reduce((n, b) => n + b.toString('latin1').split('\n').length - 1, 0), bytes: logs.reduce((n, b) => n + b.length, 0) };
+}
 
 function tempDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'nla-cli-'));
 }
 
 describe('CLI', () => {
-  it('analyzes the samples directory: one NDJSON incident per failed push, exit 0', () => {
+  it('analyzes the samples directory: one NDJSON incident per problem, the support zip named on stderr, exit 0', () => {
     const run = runCli(['samples/']);
     expect(run.status).toBe(0);
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toBe(ZIP_INFO);
     const incidents = parseNdjson(run.stdout);
-    expect(incidents).toHaveLength(11);
+    expect(countByRule(incidents)).toEqual(SAMPLE_INCIDENTS);
     for (const incident of incidents) {
-      expect(incident).toEqual(
-        expect.objectContaining({ id: expect.stringMatching(/^[0-9a-f]{16}$/), rule: 'docker-manifest-missing-layers', severity: 'error' }),
-      );
+      expect(incident.id).toMatch(/^[0-9a-f]{16}$/);
       expect(incident.firstSeen).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
+    const pushes = incidents.filter((i) => i.rule === 'docker-manifest-missing-layers') as Array<Incident & { image: string; reference: string }>;
+    expect(pushes.map((i) => `${i.image}:${i.reference}`).sort()).toEqual(SAMPLE_PUSHES);
+    expect(pushes.every((i) => i.severity === 'error')).toBe(true);
+    // The broken server's zip entries are named zip!entry in the evidence.
+    const zipped = incidents.filter((i) => i.evidence.some((e) => e.source.startsWith('samples/support-20261202-143000-1.zip!log/')));
+    expect(countByRule(zipped)).toEqual({
+      'docker-manifest-missing-layers': 1,
+      'server-run': 2,
+      'proxy-remote-unavailable': 1,
+      'open-file-limit-low': 2,
+      'task-failed': 2,
+      'proxy-auto-blocked': 1,
+      'blobstore-missing-blob': 1,
+      'jvm-heap-pressure': 1,
+      'jvm-out-of-memory': 1,
+    });
   });
 
   it('reads stdin when given no path, and with -', () => {
@@ -51,7 +119,8 @@ describe('CLI', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('Docker push of ctbots/base/llamafactory:pytorch2.7.1-cu12.8-flashattn2.7.4');
     expect(run.stdout).toMatch(/repository\s+ctbots-docker/);
-    expect(run.stdout).toMatch(/missing \(5\)\s+sha256:6414378b6477/);
+    expect(run.stdout).toContain('the manifest refers\n  to 5 layers the repository does not have.');
+    for (const layer of ['6414378b6477', 'ad69d3880477', '2d01ee89ef0b', '7d21de8cade1', '4b650590013c']) expect(run.stdout).toContain(`sha256:${layer}`);
     expect(run.stdout).toMatch(/fix\s+1\. /);
     expect(run.stdout).toContain('1 incident in 10 lines.');
     expect(run.stdout).not.toContain('\u001b[');
@@ -88,11 +157,15 @@ describe('CLI', () => {
   it('--stats prints what was read on stderr, stdout keeps only incidents', () => {
     const run = runCli(['--stats', 'samples/']);
     expect(run.status).toBe(0);
-    expect(parseNdjson(run.stdout)).toHaveLength(11);
-    expect(run.stderr).toBe(
-      'nexus-log-analyzer: stats: 65 lines (15780 bytes), 52 events, 33 relevant, 0 unparsed lines, 0 truncated, 0 late, ' +
-        '0 duplicate; 11 incidents (docker-manifest-missing-layers 11), 0 evicted\n',
-    );
+    const incidents = parseNdjson(run.stdout);
+    expect(countByRule(incidents)).toEqual(SAMPLE_INCIDENTS);
+    const [info, stats, ...rest] = run.stderr.split('\n');
+    expect([`${info}\n`, rest]).toEqual([ZIP_INFO, ['']]);
+    const { lines, bytes } = sampleSize();
+    // By rule in the order the first incident of each closed.
+    const byRule = Object.entries(countByRule(incidents)).map(([rule, n]) => `${rule} ${n}`).join(', ');
+    expect(stats).toMatch(new RegExp(`^nexus-log-analyzer: stats: ${lines} lines \\(${bytes} bytes\\), \\d+ events, \\d+ relevant, 0 unparsed lines, 0 truncated, 0 late, 0 duplicate; `));
+    expect(stats).toContain(`; ${incidents.length} incidents (${byRule}), 0 evicted`);
   });
 
   it('--window changes the correlation window', () => {
@@ -103,7 +176,7 @@ describe('CLI', () => {
   it('--help answers with usage, options, examples and exit codes', () => {
     const run = runCli(['--help']);
     expect(run.status).toBe(0);
-    for (const text of ['Usage: nexus-log-analyzer', '--format', '--window', '--stats', 'Examples:', 'tail -f', 'SIGTERM', 'Exit status']) {
+    for (const text of ['Usage: nexus-log-analyzer', '--format', '--window', '--stats', '--follow', 'support zip', 'Examples:', 'tail -F', 'SIGTERM', 'Exit status']) {
       expect(run.stdout).toContain(text);
     }
   });
