@@ -69,6 +69,8 @@ export interface RepairedEvent {
  * stops growing at `maxLength` characters.
  */
 export function repairHardWraps(header: string, messageStart: number, continuation: readonly string[], maxLength = Number.POSITIVE_INFINITY): RepairedEvent {
+  // Nothing follows the header: nothing to join (most events; storms are made of them).
+  if (continuation.length === 0) return { header, rest: [] };
   const balance = new DelimiterBalance().feed(header, messageStart);
   const pieces = [header];
   let length = header.length;

@@ -45,52 +45,94 @@ interface Held {
   seq: number;
 }
 
-/** A binary min-heap on (time, arrival). */
+/**
+ * Held events in (time, arrival) order: those that arrive in order (nearly all) go to a FIFO,
+ * O(1) each; only late ones go to a binary min-heap. The earliest is the smaller of the two heads.
+ */
 class HeldEvents {
-  readonly items: Held[] = [];
+  private readonly fifo: Held[] = [];
+  private fifoHead = 0;
+  private readonly heap: Held[] = [];
   chars = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.fifo.length - this.fifoHead + this.heap.length;
+  }
+
+  /** Every held event, earliest first (for a checkpoint). */
+  get items(): Held[] {
+    return [...this.fifo.slice(this.fifoHead), ...this.heap].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
   }
 
   peek(): Held | undefined {
-    return this.items[0];
+    const first = this.fifo[this.fifoHead];
+    const top = this.heap[0];
+    if (first === undefined) return top;
+    if (top === undefined) return first;
+    return before(top, first) ? top : first;
   }
 
   push(item: Held): void {
-    const items = this.items;
-    items.push(item);
     this.chars += item.event.text.length;
-    let i = items.length - 1;
+    const last = this.fifo.length > this.fifoHead ? this.fifo[this.fifo.length - 1] : undefined;
+    if (last === undefined || !before(item, last)) {
+      this.fifo.push(item);
+      return;
+    }
+    const heap = this.heap;
+    heap.push(item);
+    let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(items[i] as Held, items[parent] as Held)) break;
-      [items[i], items[parent]] = [items[parent] as Held, items[i] as Held];
+      const up = heap[parent] as Held;
+      if (!before(item, up)) break;
+      heap[i] = up;
       i = parent;
     }
+    heap[i] = item;
   }
 
   pop(): Held | undefined {
-    const items = this.items;
-    const top = items[0];
-    if (top === undefined) return undefined;
-    const last = items.pop() as Held;
-    if (items.length > 0) {
-      items[0] = last;
+    const first = this.fifo[this.fifoHead];
+    const top = this.heap[0];
+    if (first === undefined && top === undefined) return undefined;
+    const fromHeap = first === undefined || (top !== undefined && before(top, first));
+    const item = fromHeap ? this.popHeap() : this.shiftFifo();
+    this.chars -= item.event.text.length;
+    return item;
+  }
+
+  private shiftFifo(): Held {
+    const item = this.fifo[this.fifoHead] as Held;
+    this.fifo[this.fifoHead++] = undefined as unknown as Held; // let it be collected
+    if (this.fifoHead > 1024 && this.fifoHead * 2 > this.fifo.length) {
+      this.fifo.splice(0, this.fifoHead);
+      this.fifoHead = 0;
+    } else if (this.fifoHead === this.fifo.length) {
+      this.fifo.length = 0;
+      this.fifoHead = 0;
+    }
+    return item;
+  }
+
+  private popHeap(): Held {
+    const heap = this.heap;
+    const top = heap[0] as Held;
+    const last = heap.pop() as Held;
+    const n = heap.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
         const left = 2 * i + 1;
+        if (left >= n) break;
         const right = left + 1;
-        let smallest = i;
-        if (left < items.length && before(items[left] as Held, items[smallest] as Held)) smallest = left;
-        if (right < items.length && before(items[right] as Held, items[smallest] as Held)) smallest = right;
-        if (smallest === i) break;
-        [items[i], items[smallest]] = [items[smallest] as Held, items[i] as Held];
-        i = smallest;
+        const child = right < n && before(heap[right] as Held, heap[left] as Held) ? right : left;
+        if (!before(heap[child] as Held, last)) break;
+        heap[i] = heap[child] as Held;
+        i = child;
       }
+      heap[i] = last;
     }
-    this.chars -= top.event.text.length;
     return top;
   }
 }
