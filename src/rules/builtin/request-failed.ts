@@ -268,7 +268,8 @@ function dockerFailure(event: NexusEvent): Failure | undefined {
   let cause: RequestCause;
   let root: string;
   let rootClass: string | null;
-  if (parsed.status !== null && event.continuation.length === 0) {
+  // Blank lines after the line (a pasted excerpt, logs joined by hand) are no stack trace.
+  if (parsed.status !== null && event.continuation.every((line) => line.trim() === '')) {
     root = cut(parsed.error, 300);
     rootClass = classOfText(parsed.error);
     if (parsed.error.includes('Invalid Manifest')) cause = 'manifest-invalid';
