@@ -116,7 +116,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         ? (require('../outputs/pino-records') as typeof import('../outputs/pino-records')).createPinoRecords()
         : (incident: Incident): string => formatPretty(incident, { color, width });
   const summary = options.summary || format === 'pretty' ? new SummaryCollector() : null;
-  const report: HtmlReport | null = options.report === undefined ? null : new (require('../outputs/html-report') as typeof import('../outputs/html-report')).HtmlReport();
+  // The class first, then `new`: TypeScript 7 emits `new (require(...) as T).C()` as `new require(...).C()`.
+  const Report = options.report === undefined ? null : (require('../outputs/html-report') as typeof import('../outputs/html-report')).HtmlReport;
+  const report: HtmlReport | null = Report === null ? null : new Report();
 
   let inputs: readonly string[] = [];
   const inputsRead: string[] = [];

@@ -112,6 +112,33 @@ function laneLabel(name: string, severalRules: boolean): string {
 }
 
 /**
+ * The gaps (by the index of the time after them) to leave out: from the longest down, a gap over
+ * an hour and over a tenth of what the timeline would still span without it, at most
+ * MAX_BREAKS. Measured against what is left, not the whole span, so that one outlier months
+ * away does not hide the day-long pause between two later stretches.
+ */
+function longGaps(sorted: readonly number[]): Set<number> {
+  const gaps = sorted.slice(1).map((t, i) => ({ after: i + 1, length: t - (sorted[i] as number) }));
+  gaps.sort((a, b) => b.length - a.length);
+  let remaining = (sorted[sorted.length - 1] ?? 0) - (sorted[0] ?? 0);
+  const cuts = new Set<number>();
+  for (const gap of gaps) {
+    if (cuts.size === MAX_BREAKS || gap.length <= 60 * 60_000) break;
+    if (gap.length > (remaining - gap.length) / 10) {
+      cuts.add(gap.after);
+      remaining -= gap.length;
+    }
+  }
+  return cuts;
+}
+
+/** Breaks in one timeline: each costs a gap marker and a stretch with room for its label. */
+const MAX_BREAKS = 4;
+
+/** Width of a full `YYYY-MM-DD HH:MM:SS` tick label at the tick font size (11px), in SVG units. */
+const TICK_LABEL_WIDTH = 120;
+
+/**
  * A time scale over [left, right] that gives each busy stretch room in proportion to its
  * length and each long quiet gap a fixed narrow break.
  */
@@ -119,13 +146,11 @@ export function compressedScale(times: readonly number[], left: number, right: n
   const sorted = [...new Set(times)].sort((a, b) => a - b);
   const start = sorted[0] ?? 0;
   const end = sorted[sorted.length - 1] ?? start;
-  const span = Math.max(1, end - start);
-  // A gap is "long" when it is over a tenth of the whole span and over an hour.
-  const longGap = Math.max(span / 10, 60 * 60_000);
+  const cuts = longGaps(sorted);
   const segments: Array<[number, number]> = [];
   let segmentStart = start;
   for (let i = 1; i < sorted.length; i++) {
-    if ((sorted[i] as number) - (sorted[i - 1] as number) > longGap) {
+    if (cuts.has(i)) {
       segments.push([segmentStart, sorted[i - 1] as number]);
       segmentStart = sorted[i] as number;
     }
@@ -135,8 +160,8 @@ export function compressedScale(times: readonly number[], left: number, right: n
   const gaps = segments.length - 1;
   const busy = segments.reduce((sum, [a, b]) => sum + (b - a), 0);
   const room = right - left - gaps * gapWidth;
-  // Segments of one instant still get a little room.
-  const minimum = Math.min(30, room / Math.max(1, segments.length) / 2);
+  // Every stretch, even one instant, gets room for its time label (as long as that leaves half the width).
+  const minimum = Math.min(TICK_LABEL_WIDTH, room / Math.max(1, segments.length) / 2);
   const flexible = room - minimum * segments.length;
   const widths = segments.map(([a, b]) => minimum + (busy === 0 ? flexible / segments.length : ((b - a) / busy) * flexible));
   const offsets: number[] = [];
@@ -183,11 +208,19 @@ function timeline(all: Incident[]): string {
   for (const at of scale.breaks) {
     parts.push(`<rect x="${(at - 6).toFixed(1)}" y="8" width="12" height="${height - 36}" class="gap"><title>quiet gap left out</title></rect>`);
   }
+  // Tick labels left to right; one that would overprint the label before it is left out.
+  let labelsEnd = -Infinity;
   for (const [a, b] of scale.segments) {
     const labels = a === b ? [a] : [a, b];
     labels.forEach((t, i) => {
       const anchor = labels.length === 1 ? 'middle' : i === 0 ? 'start' : 'end';
-      parts.push(`<text x="${scale.x(t).toFixed(1)}" y="${height - 6}" text-anchor="${anchor}" class="tick">${escape(short(new Date(t).toISOString()).slice(a === b || i === 0 ? 0 : 11))}</text>`);
+      const text = short(new Date(t).toISOString()).slice(a === b || i === 0 ? 0 : 11);
+      const width = (text.length / 19) * TICK_LABEL_WIDTH;
+      const x = scale.x(t);
+      const from = anchor === 'start' ? x : anchor === 'middle' ? x - width / 2 : x - width;
+      if (from < labelsEnd + 8) return;
+      labelsEnd = from + width;
+      parts.push(`<text x="${x.toFixed(1)}" y="${height - 6}" text-anchor="${anchor}" class="tick">${escape(text)}</text>`);
     });
   }
   incidents.forEach((incident) => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Makes docs/report.png: the HTML report of samples/, one incident unfolded, in headless
+// Makes docs/report.png: the HTML report of samples/ from its timeline down, in headless
 // Chromium (npm run screenshot). Needs Debian's chromium (or CHROMIUM_PATH).
 const { execFileSync } = require('node:child_process');
 const os = require('node:os');
@@ -18,7 +18,8 @@ execFileSync(process.execPath, [path.join(root, 'bin', 'nexus-log-analyzer.js'),
   });
   const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
   await page.goto(`file://${report}`);
-  await page.locator('tr.incident').nth(4).click();
+  // The timeline and the first rows of the table (the triage view above it is text).
+  await page.evaluate(() => document.getElementById('timeline-title').scrollIntoView());
   await page.screenshot({ path: path.join(root, 'docs', 'report.png') });
   await browser.close();
   console.log('wrote docs/report.png');
