@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Analyzer } from '../../src/analyzer';
 import { builtinRules } from '../../src/rules/builtin';
-import type { AnyRule, NexusReadSpec } from '../../src/rules/rule';
+import type { AnyRule, NexusReads } from '../../src/rules/rule';
 import { ROOT } from '../support/helpers';
 import { adversarial, line } from '../support/rule-lines';
 
@@ -18,12 +18,12 @@ const RULES = builtinRules();
 /** Pieces that make hand-written parsers and regexes work hardest, around a literal. */
 const NOISE = [": '", ' - ', "[x] (a, b) {k=v, name='", '/a/b/ at "q": \t, will check remote '];
 
-function literalsOf(spec: NexusReadSpec): string[] {
+function literalsOf(spec: NexusReads): string[] {
   return spec.literals.map((literal) => (typeof literal === 'string' ? literal : literal.text));
 }
 
-function nexusSpecs(rule: AnyRule): NexusReadSpec[] {
-  return rule.reads.filter((spec): spec is NexusReadSpec => !('input' in spec) || spec.input === undefined || spec.input === 'nexus' || spec.input === 'task');
+function nexusSpecs(rule: AnyRule): NexusReads[] {
+  return rule.reads.filter((spec): spec is NexusReads => !('input' in spec) || spec.input === undefined || spec.input === 'nexus' || spec.input === 'task');
 }
 
 describe('the built-in catalogue', () => {
