@@ -4,8 +4,14 @@
  * many times between two looks), copytruncate, truncation, deletion, a file that is unreadable
  * for a while, and a file that does not exist yet.
  *
- * Pull-based: nothing is read until the caller asks, so a slow consumer holds no data in memory
- * (only file descriptors: the files rotated away and not read yet stay open, up to MAX_OPEN).
+ * Reads ahead: new bytes are read as soon as the file grows (the folder's watch, or the poll),
+ * into a queue in memory, however slowly the caller pulls, as `tail -F` reads as soon as data
+ * arrives. With copytruncate, what the writer appended between the copy and the truncation is in
+ * no file: only a reader that read it before the truncation has it. The queue is bounded
+ * (`readAheadBytes`, plus one chunk): once it is full, reading waits for the caller (said once
+ * through `onWarning`) and the file is the buffer again. Positions count bytes read, not bytes
+ * handed over, so truncation and rotation are judged by what was read. The files rotated away
+ * and not read yet stay open (up to MAX_OPEN).
  *
  * How no line is lost or read twice:
  *
@@ -27,7 +33,7 @@
  *   new file's).
  *
  * - **Rotated and replaced before we looked** (`mv nexus.log nexus.log.1 && touch nexus.log`
- *   twice in a row, or five dated rotations while the consumer was paused): the middle files
+ *   twice in a row, or five dated rotations while reading was held up by a full queue): the middle files
  *   were never at the path while we looked, so they are looked for among the siblings, each time
  *   a new file is found at the path. A sibling is a rotated copy of the path when its name is one
  *   of the rotated names (`nexus.log.1`, `nexus.log-20250101`, `nexus-2025-01-01.log`, logback's
@@ -44,21 +50,24 @@
  *   overwritten (a second `mv` onto `nexus.log.1`) or deleted before being opened cannot be
  *   reached any more; with the watch they are opened within a scheduling delay of appearing.
  *
- * - **Truncation (copytruncate).** After every read the head of the file is compared with the
- *   head it had: if the file got shorter than our position, or its head changed (truncated, then
- *   rewritten past our position before we looked), reading starts again at 0, so the lines
- *   written right after the truncation are not skipped. A chunk read while this happened is kept
- *   only if it still differs from what the file holds there now (then it was the old content).
- *   Then, in this order: the old content between our position and the truncation, from its
- *   copy when there is one (a sibling whose head is that of the truncated content and whose
- *   bytes just before our position are the last bytes we read); the contents truncated in
- *   between when it was truncated several times before we looked, from their own copies
- *   (unknown siblings, as above, leaving out a copy of what the file holds now); and what it
- *   holds now, from 0. The head of what it holds now is taken at once, so that if this too is
- *   truncated before we read any of it, the change is seen at 0 as well and its copy is read.
- *   What the writer appended between a copy and its truncation is in no file: it is read only
- *   if we read it before the truncation (we read in step with the writer: the folder is watched,
- *   and at the end of the file its size, head and path are looked at in one go). When what was
+ * - **Truncation (copytruncate).** Reads go as far as the file goes (a read shorter than asked
+ *   is its end); then, in one go, its size and head are compared with what was read (and, at its
+ *   end, the path is looked at): if the file got shorter than what was read, or its head changed
+ *   (truncated, then rewritten past our position before we looked), reading starts again at 0,
+ *   so the lines written right after the truncation are not skipped. A chunk read while this
+ *   happened is kept only if it still differs from what the file holds there now (then it was
+ *   the old content). Then, in this order: the old content between our position and the
+ *   truncation, from its copy when there is one (a sibling whose head is that of the truncated
+ *   content and whose bytes just before our position are the last bytes we read); the contents
+ *   truncated in between when it was truncated several times before we looked, from their own
+ *   copies (unknown siblings, as above, leaving out a copy of what the file holds now); and
+ *   what it holds now, from 0. The copies are looked for while what it holds now is read on
+ *   (held, and handed over after them): the search takes several rounds of file-system calls,
+ *   and a writer truncated in quick succession must not find us looking elsewhere. The head of
+ *   what it holds now is taken at once, so that if this too is truncated before we read any of
+ *   it, the change is seen at 0 as well and its copy is read. What the writer appended between
+ *   a copy and its truncation is in no file: it is read only if we read it before the
+ *   truncation (we read ahead, in step with the writer: the folder is watched). When what was
  *   read last ends within a line whose rest is in no file, a newline is yielded, so that the
  *   next content's first line is not glued to it.
  *
@@ -111,7 +120,13 @@ export interface FollowOptions {
    */
   pollMs?: number;
   signal?: AbortSignal;
+  /** Largest chunk yielded (reads are at least this big). Default 256 KiB. */
   chunkBytes?: number;
+  /**
+   * Bytes read ahead of the caller at most (plus one chunk): past it, reading waits until the
+   * caller catches up, and `onWarning` says so once. Default 16 MiB; 0 reads one chunk ahead.
+   */
+  readAheadBytes?: number;
 }
 
 /** Bytes of a file's start kept to recognise it (and its copies), and to notice it was truncated. */
@@ -126,8 +141,11 @@ const MAX_OPEN = 64;
 const MAX_KNOWN = 10_000;
 /** A path missing this long (after it existed) is worth a warning; shorter is a rotation in progress. */
 const MISSING_GRACE_MS = 1000;
-/** Reads this small are copied out of the reusable buffer instead of handing it over. */
-const SMALL_READ = 16 * 1024;
+/** Largest read (or chunkBytes when larger): a reader behind catches up in few reads. */
+const READ_BYTES = 256 * 1024;
+/** Bytes read in one run before they are checked and handed over, so a consumer is not kept waiting. */
+const RUN_BYTES = 1024 * 1024;
+const DEFAULT_READ_AHEAD = 16 * 1024 * 1024;
 
 const COMPRESSED = /\.(gz|zip|bz2|xz|zst|lz4|z)$/i;
 
@@ -192,6 +210,24 @@ interface Tracked {
   tail: Buffer;
   /** A later file holds data (or this is a copy): read to the end once more, then close. */
   final: boolean;
+  /**
+   * Read from its start after a truncation while the old content's copies were looked for:
+   * handed over once the files found are read (they hold what came before).
+   */
+  held: Buffer[];
+}
+
+/** The old content of a file at its truncation, for the search of its copies. */
+type Generation = Pick<Tracked, 'dev' | 'ino' | 'position' | 'head' | 'tail'>;
+
+/** Where the rest of a truncated file's old content is, found while its new content is read (header: "Truncation"). */
+interface CopySearch {
+  file: Tracked;
+  done: Promise<void>;
+  /** Null until done: the copies to read before the file, and whether the old content ended within a line. */
+  found: { copies: Tracked[]; brokenLine: boolean } | null;
+  /** Truncated again meanwhile: not read further until the search is done. */
+  stalled: boolean;
 }
 
 interface Grabbed {
@@ -312,6 +348,7 @@ class Follower {
   private readonly base: string;
   private readonly pollMs: number;
   private readonly chunkBytes: number;
+  private readonly readBytes: number;
   private readonly waker: Waker;
   /** Files to read, oldest first; the last one is (or was) the one at the path. */
   private readonly queue: Tracked[] = [];
@@ -334,6 +371,20 @@ class Follower {
    * its first line is not glued to that piece.
    */
   private brokenLine = false;
+  /** Chunks read and not handed to the caller yet, oldest first, and their bytes. */
+  private readonly ahead: Buffer[] = [];
+  private aheadBytes = 0;
+  /** Bytes held in files' `held` (counted in the read-ahead bound too). */
+  private heldBytes = 0;
+  private search: CopySearch | null = null;
+  private readonly readAheadBytes: number;
+  private fullAnnounced = false;
+  /** Aborted by the caller's signal, or when the caller is done: ends reading and every wait. */
+  private readonly halt = new AbortController();
+  private readonly relayAbort = (): void => this.halt.abort();
+  /** Wakes the caller (a chunk came, reading ended) and the reader (room in the queue). */
+  private chunkCame: (() => void) | null = null;
+  private roomMade: (() => void) | null = null;
 
   constructor(
     private readonly path: string,
@@ -342,21 +393,117 @@ class Follower {
     this.dir = nodePath.dirname(path);
     this.base = nodePath.basename(path);
     this.pollMs = options.pollMs ?? 250;
-    this.chunkBytes = options.chunkBytes ?? 256 * 1024;
+    this.chunkBytes = Math.max(1, options.chunkBytes ?? 256 * 1024);
+    this.readBytes = Math.max(this.chunkBytes, READ_BYTES);
+    this.readAheadBytes = Math.max(0, options.readAheadBytes ?? DEFAULT_READ_AHEAD);
     this.waker = new Waker(path, () => void this.capture(true));
+    if (options.signal?.aborted === true) this.halt.abort();
+    else options.signal?.addEventListener('abort', this.relayAbort, { once: true });
   }
 
   private get aborted(): boolean {
-    return this.options.signal?.aborted === true;
+    return this.halt.signal.aborted;
   }
 
+  /** Hands over what the reader read ahead, joining queued chunks up to chunkBytes; ends at once on abort. */
   async *chunks(): AsyncGenerator<Buffer> {
+    let failure: { error: unknown } | null = null;
+    let reading = true;
+    const reader = this.readAhead()
+      .catch((error: unknown) => {
+        failure = { error };
+      })
+      .finally(() => {
+        reading = false;
+        this.chunkCame?.();
+      });
+    try {
+      while (!this.aborted) {
+        const chunk = this.takeAhead();
+        if (chunk !== null) {
+          yield chunk;
+          continue;
+        }
+        if (!reading) break;
+        await this.until('chunkCame');
+      }
+      if (failure !== null && !this.aborted) throw (failure as { error: unknown }).error;
+    } finally {
+      this.halt.abort();
+      await reader;
+    }
+  }
+
+  /** The queued chunks, joined or cut to chunkBytes, or null when none is queued. */
+  private takeAhead(): Buffer | null {
+    const first = this.ahead.shift();
+    if (first === undefined) return null;
+    let chunk = first;
+    if (first.length > this.chunkBytes) {
+      chunk = first.subarray(0, this.chunkBytes);
+      this.ahead.unshift(first.subarray(this.chunkBytes));
+    } else if (first.length < this.chunkBytes && this.ahead.length > 0) {
+      const parts = [first];
+      let length = first.length;
+      while (this.ahead.length > 0 && length + (this.ahead[0] as Buffer).length <= this.chunkBytes) {
+        const next = this.ahead.shift() as Buffer;
+        parts.push(next);
+        length += next.length;
+      }
+      chunk = parts.length === 1 ? first : Buffer.concat(parts, length);
+    }
+    this.aheadBytes -= chunk.length;
+    this.roomMade?.();
+    return chunk;
+  }
+
+  /** Resolves when `which` is called, or on abort. */
+  private until(which: 'chunkCame' | 'roomMade'): Promise<void> {
+    if (this.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.halt.signal.removeEventListener('abort', done);
+        if (this[which] === done) this[which] = null;
+        resolve();
+      };
+      this.halt.signal.addEventListener('abort', done, { once: true });
+      this[which] = done;
+    });
+  }
+
+  /** As much is read ahead as allowed: reading waits for the caller (never while the caller has nothing to take). */
+  private get full(): boolean {
+    return this.aheadBytes > 0 && this.room <= 0;
+  }
+
+  private get room(): number {
+    return this.readAheadBytes - this.aheadBytes - this.heldBytes;
+  }
+
+  /** Queues a chunk for the caller. */
+  private hand(chunk: Buffer): void {
+    this.ahead.push(chunk);
+    this.aheadBytes += chunk.length;
+    this.chunkCame?.();
+  }
+
+  /** Reads the files in queue order as soon as they hold data, until aborted (see the header). */
+  private async readAhead(): Promise<void> {
     await this.start();
     while (!this.aborted) {
       this.announce();
+      if (this.search !== null) {
+        await this.readWhileSearching(this.search);
+        continue;
+      }
+      if (this.full) {
+        this.queueFull();
+        await this.until('roomMade');
+        continue;
+      }
       if (this.brokenLine) {
         this.brokenLine = false;
-        yield Buffer.from('\n');
+        this.hand(Buffer.from('\n'));
         continue;
       }
       const file = this.queue[0];
@@ -365,23 +512,28 @@ class Follower {
         if (this.queue.length === 0) await this.idle();
         continue;
       }
+      if (file.held.length > 0) {
+        for (const chunk of file.held.splice(0)) {
+          this.heldBytes -= chunk.length;
+          this.hand(chunk);
+        }
+        continue;
+      }
 
-      let step: Step;
-      try {
-        step = await this.read(file);
-        this.readOk();
-      } catch (error) {
-        this.readFailed(error);
+      const step = await this.readOrReport(file);
+      if (step === null) {
         await this.idle();
         continue;
       }
-      if (step.kind === 'data') {
-        yield step.chunk;
+      for (const chunk of step.kind === 'truncated' ? step.before : step.chunks) this.hand(chunk);
+      if (step.kind === 'truncated') {
+        this.truncated(file, step.head);
         continue;
       }
-      if (step.kind === 'truncated' && step.before !== null) yield step.before;
+      // Full: wait for room first (the end of the file is looked at again after).
+      if (step.kind === 'data' || this.full) continue;
       try {
-        if (await this.onward(file, step)) continue;
+        if (await this.onward(file, step.queued)) continue;
       } catch (error) {
         this.readFailed(error);
       }
@@ -389,12 +541,65 @@ class Follower {
     }
   }
 
-  /** After a truncation or at the end of the first file: true to read on at once, false to wait. */
-  private async onward(file: Tracked, step: Exclude<Step, { kind: 'data' }>): Promise<boolean> {
-    if (step.kind === 'truncated') {
-      await this.truncated(file);
-      return true;
+  /**
+   * While the copies of a truncated file's old content are looked for, its new content is read
+   * on (held, not handed over yet), so that a second truncation meanwhile does not take it.
+   */
+  private async readWhileSearching(search: CopySearch): Promise<void> {
+    if (search.found !== null) {
+      this.search = null;
+      const at = this.queue.indexOf(search.file);
+      if (search.found.brokenLine) this.brokenLine = true;
+      this.queue.splice(at === -1 ? 0 : at, 0, ...search.found.copies);
+      return;
     }
+    if (search.stalled || this.room <= 0) {
+      if (!search.stalled) this.queueFull();
+      await this.settled(search.done);
+      return;
+    }
+    const file = search.file;
+    const step = await this.readOrReport(file);
+    if (step === null) {
+      await Promise.race([search.done, this.idle()]);
+      return;
+    }
+    for (const chunk of step.kind === 'truncated' ? step.before : step.chunks) {
+      file.held.push(chunk);
+      this.heldBytes += chunk.length;
+    }
+    // Truncated again: noticed again once what was held is handed over (the file's position is past it).
+    if (step.kind === 'truncated') search.stalled = true;
+    else if (step.kind === 'eof') await this.idle(); // the search's end wakes it
+  }
+
+  /** read() as far as there is room, a failure reported (once) instead of thrown: null then. */
+  private async readOrReport(file: Tracked): Promise<Step | null> {
+    try {
+      const step = await this.read(file, this.room);
+      this.readOk();
+      return step;
+    } catch (error) {
+      this.readFailed(error);
+      return null;
+    }
+  }
+
+  /** Resolves when `promise` settles, or on abort. */
+  private settled(promise: Promise<unknown>): Promise<void> {
+    if (this.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.halt.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.halt.signal.addEventListener('abort', done, { once: true });
+      void promise.finally(done);
+    });
+  }
+
+  /** At the end of the first file: true to read on at once, false to wait. `queued`: the queue's length when the path was looked at. */
+  private async onward(file: Tracked, queued: number): Promise<boolean> {
     if (this.queue.length > 1) {
       if (file.final) {
         await this.finish(file);
@@ -406,13 +611,20 @@ class Follower {
       }
     }
     // The path was looked at with the read: has it moved on to another file?
-    return this.queue.length !== step.queued || this.queue[0] !== file;
+    return this.queue.length !== queued || this.queue[0] !== file;
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.halt.abort();
+    this.options.signal?.removeEventListener('abort', this.relayAbort);
     this.waker.close();
+    this.ahead.splice(0);
     await this.capturing;
+    // Copies found by a search not applied yet are open too.
+    await this.search?.done;
+    for (const copy of this.search?.found?.copies ?? []) await copy.handle.close().catch(() => undefined);
+    this.search = null;
     const handles = [...this.queue.splice(0), ...this.grabbed.splice(0)].map((file) => file.handle);
     await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
   }
@@ -430,7 +642,7 @@ class Follower {
         if (position > stats.size || position < 0) position = 0;
         const head = await readAt(handle, HEAD_BYTES, 0);
         const tail = await readAt(handle, Math.min(TAIL_BYTES, position), position - Math.min(TAIL_BYTES, position));
-        opened = { handle, dev: stats.dev, ino: stats.ino, name: this.base, position, head, tail, final: false };
+        opened = { handle, dev: stats.dev, ino: stats.ino, name: this.base, position, head, tail, final: false, held: [] };
         this.queue.push(opened);
         this.everOpened = true;
       } catch (error) {
@@ -533,7 +745,7 @@ class Follower {
         await Promise.all([handle, ...missed.map((file) => file.handle)].map((h) => h.close().catch(() => undefined)));
         return;
       }
-      this.queue.push(...missed, { handle, dev: stats.dev, ino: stats.ino, name: this.base, position: 0, head, tail: Buffer.alloc(0), final: false });
+      this.queue.push(...missed, { handle, dev: stats.dev, ino: stats.ino, name: this.base, position: 0, head, tail: Buffer.alloc(0), final: false, held: [] });
       this.everOpened = true;
     }
   }
@@ -550,22 +762,25 @@ class Follower {
     } catch {
       return [];
     }
-    const found: Sibling[] = [];
-    for (const name of names) {
-      if (!isRotatedName(name, this.base) || COMPRESSED.test(name)) continue;
-      try {
-        const handle = await openForReading(nodePath.join(this.dir, name));
-        try {
-          const stats = await handle.stat();
-          if (stats.isFile() && stats.size > 0) found.push({ name, stats, head: await readAt(handle, HEAD_BYTES, 0) });
-        } finally {
-          await handle.close();
-        }
-      } catch {
-        // gone meanwhile, or unreadable: not ours to read
-      }
-    }
-    return found;
+    // All at once: after a truncation nothing is read until this is done.
+    const found = await Promise.all(
+      names
+        .filter((name) => isRotatedName(name, this.base) && !COMPRESSED.test(name))
+        .map(async (name): Promise<Sibling | null> => {
+          try {
+            const handle = await openForReading(nodePath.join(this.dir, name));
+            try {
+              const stats = await handle.stat();
+              return stats.isFile() && stats.size > 0 ? { name, stats, head: await readAt(handle, HEAD_BYTES, 0) } : null;
+            } finally {
+              await handle.close();
+            }
+          } catch {
+            return null; // gone meanwhile, or unreadable: not ours to read
+          }
+        }),
+    );
+    return found.filter((sibling) => sibling !== null);
   }
 
   /**
@@ -573,9 +788,9 @@ class Follower {
    * those `skip` says, opened, oldest first. `final`: they are complete (copies): read each to
    * its end and go on, without waiting for a later file to hold data.
    */
-  private async unknownSiblings(skip: (sibling: Sibling) => boolean | Promise<boolean>, final: boolean): Promise<Tracked[]> {
+  private async unknownSiblings(skip: (sibling: Sibling) => boolean | Promise<boolean>, final: boolean, listing?: Sibling[]): Promise<Tracked[]> {
     const candidates: Sibling[] = [];
-    for (const sibling of await this.siblings()) {
+    for (const sibling of listing ?? (await this.siblings())) {
       if (isGzip(sibling.head) || this.isHeld(sibling.stats) || this.isKnown(sibling.stats, sibling.head)) continue;
       if (!(await skip(sibling))) candidates.push(sibling);
     }
@@ -594,7 +809,7 @@ class Follower {
           await handle.close(); // replaced since: it will be looked at again with the next rotation
           continue;
         }
-        found.push({ handle, dev: opened.dev, ino: opened.ino, name, position: 0, head, tail: Buffer.alloc(0), final });
+        found.push({ handle, dev: opened.dev, ino: opened.ino, name, position: 0, head, tail: Buffer.alloc(0), final, held: [] });
       } catch {
         // gone meanwhile
       }
@@ -637,48 +852,69 @@ class Follower {
     if (this.known.length > MAX_KNOWN) this.known.splice(0, this.known.length - MAX_KNOWN);
   }
 
-  /** Reads the next chunk of `file` at its position, noticing a truncation (header: "Truncation"). */
-  private async read(file: Tracked): Promise<Step> {
-    const scratch = (this.scratch ??= Buffer.allocUnsafe(this.chunkBytes));
-    const from = file.position;
-    const { bytesRead } = await file.handle.read(scratch, 0, this.chunkBytes, from);
-    if (bytesRead === 0) {
-      // At its end: its size, its head and the path are looked at all at once (latency matters
-      // here: with copytruncate, what is not read before the truncation is gone).
-      const queued = this.queue.length;
-      const [{ size }, head] = await Promise.all([
-        file.handle.stat(),
-        from > 0 || file.head.length > 0 ? readAt(file.handle, HEAD_BYTES, 0) : Promise.resolve(null),
-        this.capture(),
-      ]);
-      if (size < from || (head !== null && !this.startsWithHead(file, head))) return { kind: 'truncated', before: null };
-      return { kind: 'eof', queued };
+  /**
+   * Reads `file` from its position as far as it goes now (at most `room` bytes, at least one
+   * read), then looks at its size and head (and, at its end, the path) all at once: one round
+   * of checks per run of reads, not per read, so that reading keeps up with a fast writer
+   * (latency matters: with copytruncate, what is not read before the truncation is gone).
+   * A read shorter than asked is the end of the file. Noticing a truncation: header, "Truncation".
+   */
+  private async read(file: Tracked, room: number): Promise<Step> {
+    const chunks: Buffer[] = [];
+    let next = file.position;
+    let ended = false;
+    while (!this.aborted) {
+      const length = Math.max(this.chunkBytes, Math.min(this.readBytes, room - (next - file.position)));
+      const from = next;
+      const chunk = await this.readChunk(file.handle, length, from);
+      if (from === 0) {
+        // Nothing read of this file yet, but its head may be known (taken when it was found, or
+        // truncated): not starting with it any more, it was truncated again before we read it.
+        const n = Math.min(chunk.length, file.head.length);
+        const atEnd = chunk.length < length;
+        if (!chunk.subarray(0, n).equals(file.head.subarray(0, n)) || (atEnd && chunk.length < file.head.length)) {
+          return { kind: 'truncated', before: [], head: Buffer.from(chunk.subarray(0, HEAD_BYTES)) };
+        }
+        if (chunk.length > file.head.length) file.head = Buffer.from(chunk.subarray(0, HEAD_BYTES));
+      }
+      if (chunk.length > 0) chunks.push(chunk);
+      next += chunk.length;
+      if (chunk.length < length) {
+        ended = true;
+        break;
+      }
+      if (next - file.position >= Math.min(room, RUN_BYTES)) break;
     }
-    let chunk: Buffer;
-    if (bytesRead <= SMALL_READ) chunk = Buffer.from(scratch.subarray(0, bytesRead));
-    else {
-      chunk = scratch.subarray(0, bytesRead);
-      this.scratch = null; // handed over to the consumer
+    const queued = this.queue.length;
+    const [{ size }, head] = await Promise.all([
+      file.handle.stat(),
+      next > 0 || file.head.length > 0 ? readAt(file.handle, HEAD_BYTES, 0) : Promise.resolve(null),
+      ended ? this.capture() : Promise.resolve(),
+    ]);
+    if (size >= next && (head === null || this.startsWithHead(file, head))) {
+      for (const chunk of chunks) this.advance(file, chunk);
+      return ended ? { kind: 'eof', chunks, queued } : { kind: 'data', chunks };
     }
-    if (from === 0) {
-      // Nothing read of this file yet, but its head may be known (taken when it was found, or
-      // truncated): not starting with it any more, it was truncated again before we read it.
-      const n = Math.min(bytesRead, file.head.length);
-      const atEnd = bytesRead < this.chunkBytes;
-      if (!chunk.subarray(0, n).equals(file.head.subarray(0, n)) || (atEnd && bytesRead < file.head.length)) return { kind: 'truncated', before: null };
-    }
-    if (from === 0 || (await this.sameHead(file))) {
-      // (sameHead grew the head from the file itself when reading further on.)
-      if (from === 0 && bytesRead > file.head.length) file.head = Buffer.from(chunk.subarray(0, HEAD_BYTES));
+    // Truncated meanwhile. A chunk the file holds there now is new content (rewritten past our
+    // position), read again from 0 with what follows it; those before it were the old content.
+    // What was read at 0 is the file's start either way.
+    const before: Buffer[] = [];
+    for (const chunk of chunks) {
+      if (file.position > 0 && (await readAt(file.handle, chunk.length, file.position)).equals(chunk)) break;
       this.advance(file, chunk);
-      return { kind: 'data', chunk };
+      before.push(chunk);
     }
-    // Truncated meanwhile. If the file holds these very bytes there now, they are new content
-    // (rewritten past our position) and are read again from 0; otherwise they were the old one.
-    const now = await readAt(file.handle, bytesRead, from);
-    if (now.equals(chunk)) return { kind: 'truncated', before: null };
-    this.advance(file, chunk);
-    return { kind: 'truncated', before: chunk };
+    return { kind: 'truncated', before, head: head ?? (await readAt(file.handle, HEAD_BYTES, 0)) };
+  }
+
+  /** One read at `from`: small reads are copied out of the reusable buffer, large ones take it over. */
+  private async readChunk(handle: FileHandle, length: number, from: number): Promise<Buffer> {
+    let scratch = this.scratch;
+    if (scratch === null || scratch.length < length) scratch = this.scratch = Buffer.allocUnsafe(Math.max(length, this.readBytes));
+    const { bytesRead } = await handle.read(scratch, 0, length, from);
+    if (bytesRead <= scratch.length / 2) return Buffer.from(scratch.subarray(0, bytesRead));
+    this.scratch = null; // handed over: queued for the consumer
+    return scratch.subarray(0, bytesRead);
   }
 
   private advance(file: Tracked, chunk: Buffer): void {
@@ -689,11 +925,6 @@ class Follower {
         : Buffer.concat([file.tail, chunk]).subarray(-TAIL_BYTES);
   }
 
-  /** True when the file still starts with the bytes it started with; the recorded head grows up to HEAD_BYTES. */
-  private async sameHead(file: Tracked): Promise<boolean> {
-    return file.head.length === 0 || this.startsWithHead(file, await readAt(file.handle, HEAD_BYTES, 0));
-  }
-
   /** True when `head` (the file's first bytes now) starts with the recorded head, which grows to it. */
   private startsWithHead(file: Tracked, head: Buffer): boolean {
     if (head.length < file.head.length || !head.subarray(0, file.head.length).equals(file.head)) return false;
@@ -701,30 +932,50 @@ class Follower {
     return true;
   }
 
-  /** The file was truncated: the rest of its old content from a copy if there is one, then its new content from 0. */
-  private async truncated(file: Tracked): Promise<void> {
-    const copy = await this.findCopy(file);
-    this.remember(file, file.head); // copies of the old content are not rotated files
-    // Truncated more than once since we looked: the generations in between are in copies of
-    // their own, which no known head matches. A copy of what the file holds now is skipped: its
-    // head is kept, so that if this content too is truncated before we read it, its copy is found.
-    const current = await readAt(file.handle, HEAD_BYTES, 0);
-    const between = await this.unknownSiblings(
-      async (sibling) => (copy !== null && sameFile(sibling.stats, copy)) || (await this.isCopyOfCurrent(file, sibling, current)),
-      true,
-    );
-    if (copy === null) this.brokenLine = endsWithinLine(file); // with a copy: when the copy is done
+  /**
+   * The file was truncated: its new content is read from 0 at once (held), while the rest of
+   * the old content is looked for, in a copy if there is one; what is found is read first.
+   * The head of the new content is kept from now on, so that if this too is truncated before
+   * we read it, the change is seen at 0 as well and its copy is read.
+   */
+  private truncated(file: Tracked, current: Buffer): void {
+    const old: Generation = { dev: file.dev, ino: file.ino, position: file.position, head: file.head, tail: file.tail };
     file.position = 0;
     file.head = current;
     file.tail = Buffer.alloc(0);
-    this.queue.splice(this.queue.indexOf(file), 0, ...(copy === null ? [] : [copy]), ...between);
+    const search: CopySearch = { file, done: Promise.resolve(), found: null, stalled: false };
+    search.done = this.copiesOf(file, old)
+      .catch(() => ({ copy: null, between: [] }))
+      .then(({ copy, between }) => {
+        // With a copy, a line cut short is seen when the copy is done.
+        search.found = { copies: [...(copy === null ? [] : [copy]), ...between], brokenLine: copy === null && endsWithinLine(old) };
+        this.waker.notify();
+      });
+    this.search = search;
+  }
+
+  /** The copies of `old` to read before `file`'s new content: the rest of it, then the generations truncated in between. */
+  private async copiesOf(file: Tracked, old: Generation): Promise<{ copy: Tracked | null; between: Tracked[] }> {
+    // Nothing found here is read before this is done: one listing serves both searches.
+    const listing = await this.siblings();
+    const copy = await this.findCopy(old, listing);
+    this.remember(old, old.head); // copies of the old content are not rotated files
+    // Truncated more than once since we looked: the generations in between are in copies of
+    // their own, which no known head matches. A copy of what the file holds now is skipped (its
+    // head is in the queue, and it is checked against the file).
+    const between = await this.unknownSiblings(
+      async (sibling) => (copy !== null && sameFile(sibling.stats, copy)) || (await this.isCopyOfCurrent(file, sibling, file.head)),
+      true,
+      listing,
+    );
+    return { copy, between };
   }
 
   /** A copy of `file`'s old content (copytruncate) going on past where we were, opened at that offset. */
-  private async findCopy(file: Tracked): Promise<Tracked | null> {
+  private async findCopy(file: Generation, listing: Sibling[]): Promise<Tracked | null> {
     if (file.head.length === 0) return null;
     // At 0 there are no last bytes to check: then a copy of an older generation must not be taken for it.
-    const candidates = (await this.siblings())
+    const candidates = listing
       .filter(
         ({ stats, head }) =>
           stats.size > file.position &&
@@ -740,7 +991,7 @@ class Follower {
         const before = await readAt(handle, file.tail.length, file.position - file.tail.length);
         if (before.equals(file.tail)) {
           const stats = await handle.stat();
-          const copy: Tracked = { handle, dev: stats.dev, ino: stats.ino, name, position: file.position, head: Buffer.from(file.head), tail: file.tail, final: true };
+          const copy: Tracked = { handle, dev: stats.dev, ino: stats.ino, name, position: file.position, head: Buffer.from(file.head), tail: file.tail, final: true, held: [] };
           handle = null;
           return copy;
         }
@@ -779,7 +1030,7 @@ class Follower {
     let ms = this.pollMs;
     const problem = this.pathProblem;
     if (problem !== null && !problem.announced) ms = Math.max(1, Math.min(ms, problem.since + this.missingGraceMs() - Date.now()));
-    await this.waker.wait(ms, this.options.signal);
+    await this.waker.wait(ms, this.halt.signal);
   }
 
   private missingGraceMs(): number {
@@ -825,6 +1076,17 @@ class Follower {
     });
   }
 
+  /** The caller is `readAheadBytes` behind: reading waits for it; said once. */
+  private queueFull(): void {
+    if (this.fullAnnounced || this.readAheadBytes === 0) return;
+    this.fullAnnounced = true;
+    this.options.onWarning?.({
+      path: this.path,
+      message: `${this.base}: ${describeBytes(this.readAheadBytes)} read and not consumed yet; reading waits for the consumer (with copytruncate, lines written meanwhile can be lost)`,
+      code: 'ENOBUFS',
+    });
+  }
+
   /** Hands the warnings due to onWarning, each condition once. */
   private announce(): void {
     const warn = this.options.onWarning;
@@ -843,7 +1105,19 @@ class Follower {
   }
 }
 
-type Step = { kind: 'data'; chunk: Buffer } | { kind: 'eof'; queued: number } | { kind: 'truncated'; before: Buffer | null };
+/**
+ * What a run of reads gave: `data` (more to read), `eof` (read to the end; `queued`: the queue's
+ * length when the path was looked at), or `truncated` (`before`: the old content read first;
+ * `head`: what the file starts with now).
+ */
+type Step = { kind: 'data'; chunks: Buffer[] } | { kind: 'eof'; chunks: Buffer[]; queued: number } | { kind: 'truncated'; before: Buffer[]; head: Buffer };
+
+/** `16 MiB`, `64 KiB`, or `1000 bytes`. */
+function describeBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
 
 function describe(base: string, problem: Problem, hadFile: boolean, pollMs: number): string {
   switch (problem.kind) {

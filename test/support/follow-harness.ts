@@ -11,12 +11,15 @@
  *
  * Nothing here sleeps to let something happen: each step waits for what it can observe (both
  * followers printed READY, the writer reported its progress, the rotator exited, both printed
- * END), under a guard against hangs.
+ * END), under a guard against hangs. The writer notes when it wrote each burst of lines and the
+ * rotator when it truncated, so that each line lost with a truncation has a known least time
+ * it was in the file (`livedMs`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -57,8 +60,8 @@ export function compiledFollower(source = readFileSync(path.join(ROOT, 'src', 's
 
 /**
  * The followFile process: the file from its start to stdout (with backpressure), until SIGTERM.
- * With a `slow` argument it reads 4 KiB at a time and takes 2 ms over each chunk, as a consumer
- * busy analysing: the file is rotated several times while it is not looking.
+ * With a `slow` argument it takes 4 KiB chunks and 2 ms over each, as a consumer busy
+ * analysing: it is behind when the file is rotated (followFile reads ahead meanwhile).
  */
 const FOLLOWER = `
 const { once } = require('events');
@@ -79,11 +82,13 @@ process.on('SIGTERM', () => stop.abort());
  * between bursts to hear "stop" on stdin), prints its count every 500 lines, stops writing at
  * `max` (and says `max`), and on stop writes `END` and prints `written N`. `reopen` opens the path for every line
  * (O_APPEND|O_CREAT, as a writer that follows the name: it re-creates a deleted file); `hold`
- * keeps one O_APPEND descriptor (the writer copytruncate exists for).
+ * keeps one O_APPEND descriptor (the writer copytruncate exists for). It notes when each burst
+ * began and ended (epoch ms) and the lines written by its end; on stop it writes these to
+ * `timesFile` as JSON `[[lines, startMs, endMs], ...]`.
  */
 const WRITER = `
 const fs = require('fs');
-const [file, mode, maxText] = process.argv.slice(2);
+const [file, mode, maxText, timesFile] = process.argv.slice(2);
 const max = Number(maxText);
 const pad = 'x'.repeat(40);
 let stop = false;
@@ -91,15 +96,20 @@ process.stdin.on('data', () => (stop = true));
 process.stdin.on('end', () => (stop = true));
 const fd = mode === 'hold' ? fs.openSync(file, 'a') : -1;
 const write = (text) => (fd >= 0 ? fs.writeSync(fd, text) : fs.appendFileSync(file, text));
+const times = [];
 let n = 0;
 function burst() {
+  const from = n;
+  const start = Date.now();
   for (let i = 0; i < 20 && !stop && n < max; i++, n++) {
     write('L' + String(n).padStart(7, '0') + ' ' + pad + '\\n');
     if ((n + 1) % 500 === 0) process.stdout.write(n + 1 + '\\n');
   }
+  if (n > from) times.push([n, start, Date.now()]);
   if (stop) {
     write('END\\n');
     if (fd >= 0) fs.closeSync(fd);
+    fs.writeFileSync(timesFile, JSON.stringify(times));
     process.stdout.write('written ' + n + '\\n');
     process.stdin.destroy();
     return;
@@ -118,8 +128,15 @@ export interface Scenario {
   name: string;
   /** How the writer opens the file (see WRITER). */
   writer: 'reopen' | 'hold';
-  /** sh script run in the log folder while the writer writes. */
+  /**
+   * sh script run in the log folder while the writer writes. Shell functions: `marked <command>`
+   * notes the time just before and just after running it (truncations run so tell how long
+   * the lines they destroy were in the file at least); `after_lines N` returns once the writer
+   * reported N more lines written (a wider window between a copy and its truncation).
+   */
   rotator: string;
+  /** Lines the writer writes at most (default 10,000). */
+  maxLines?: number;
   /** followFile's consumer is slow (see FOLLOWER): it is behind when the rotations happen. */
   slowReader?: boolean;
 }
@@ -142,6 +159,8 @@ export interface ScenarioResult {
   written: number;
   /** Numbered lines in no file left in the folder (copytruncate: written between the copy and the truncation, or in a file overwritten by `mv`). */
   notOnDisk: number[];
+  /** For lines in no file destroyed by a `marked` truncation (see Scenario.rotator): how long they were in the file at least, in ms. */
+  livedMs: Map<number, number>;
   tail: Tally;
   follow: Tally;
   ms: number;
@@ -189,20 +208,30 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
+/** Calls `onLine` with each whole line the child writes to stdout. */
+function onLines(child: ChildProcess, onLine: (line: string) => void): void {
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    const lines = out.split('\n');
+    out = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+}
+
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
 /** Starts the writer; `reached(n)` resolves once it reports n lines written; `stop()` ends it and gives the count. */
-function startWriter(work: string, file: string, mode: Scenario['writer'], max: number) {
+function startWriter(work: string, file: string, mode: Scenario['writer'], max: number, timesFile: string) {
   const script = path.join(work, 'writer.js');
   writeFileSync(script, WRITER);
-  const child = spawn(process.execPath, [script, file, mode, String(max)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, file, mode, String(max), timesFile], { stdio: ['pipe', 'pipe', 'inherit'] });
   let progress = 0;
   let full = false;
   let written: number | null = null;
-  let out = '';
   const waiters: Array<{ n: number; resolve: () => void }> = [];
   const wake = (): void => {
     for (const waiter of waiters.splice(0)) {
@@ -210,16 +239,11 @@ function startWriter(work: string, file: string, mode: Scenario['writer'], max: 
       else waiters.push(waiter);
     }
   };
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    const lines = out.split('\n');
-    out = lines.pop() ?? '';
-    for (const line of lines) {
-      const done = /^written (\d+)$/.exec(line);
-      if (done !== null) written = Number(done[1]);
-      else if (line === 'max') full = true;
-      else if (/^\d+$/.test(line)) progress = Number(line);
-    }
+  onLines(child, (line) => {
+    const done = /^written (\d+)$/.exec(line);
+    if (done !== null) written = Number(done[1]);
+    else if (line === 'max') full = true;
+    else if (/^\d+$/.test(line)) progress = Number(line);
     wake();
   });
   const closed = exited(child);
@@ -243,13 +267,49 @@ function startWriter(work: string, file: string, mode: Scenario['writer'], max: 
   };
 }
 
-function runRotator(dir: string, script: string): Promise<void> {
-  const child = spawn('sh', ['-c', `set -e\n${script}`], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+function runRotator(dir: string, script: string, marksFile: string, afterLines: (n: number) => Promise<void>): Promise<void> {
+  const functions = [
+    `mark() { date +%s%3N >> '${marksFile}'; }`,
+    'marked() { mark; "$@"; mark; }',
+    'after_lines() { echo "after_lines $1"; read -r go; }',
+  ].join('\n');
+  const child = spawn('sh', ['-c', `set -e\n${functions}\n${script}`], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  onLines(child, (line) => {
+    const asked = /^after_lines (\d+)$/.exec(line);
+    if (asked !== null) void afterLines(Number(asked[1])).then(() => child.stdin?.write('go\n'), () => child.kill());
+  });
+  child.stdin?.on('error', () => undefined); // ended already
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return exited(child).then((code) => {
     if (code !== 0) throw new Error(`rotator exited ${code}: ${stderr}`);
   });
+}
+
+/**
+ * How long each line in no file was in the file at least. A line was written during its burst
+ * (`start`..`end`); the truncation that destroyed it is the first one after that, so not one
+ * that ended before the burst began: it came at the earliest at the `before` mark of the first
+ * truncation whose `after` mark is not before the burst's start. At least `before - end`, then
+ * (times are whole ms: 1 ms is given away on each side).
+ */
+function lifetimes(notOnDisk: readonly number[], timesFile: string, marksFile: string): Map<number, number> {
+  const lived = new Map<number, number>();
+  if (!existsSync(marksFile)) return lived;
+  const bursts = JSON.parse(readFileSync(timesFile, 'utf8')) as Array<[number, number, number]>;
+  const marks = readFileSync(marksFile, 'utf8').split('\n').filter(Boolean).map(Number);
+  const truncations: Array<{ before: number; after: number }> = [];
+  for (let i = 0; i + 1 < marks.length; i += 2) truncations.push({ before: marks[i] as number, after: marks[i + 1] as number });
+  let b = 0;
+  for (const n of notOnDisk) {
+    while (b < bursts.length && (bursts[b] as [number, number, number])[0] <= n) b++;
+    const burst = bursts[b];
+    if (burst === undefined) continue;
+    const [, start, end] = burst;
+    const truncation = truncations.find(({ after }) => after + 1 >= start);
+    if (truncation !== undefined) lived.set(n, Math.max(0, truncation.before - (end + 1)));
+  }
+  return lived;
 }
 
 /** Every numbered line in the files left in the folder. */
@@ -345,16 +405,21 @@ export async function runScenario(scenario: Scenario, options: { maxLines?: numb
   try {
     // Both have the file open before anything is written or rotated.
     await guard(Promise.all([tailOut.saw('READY'), followOut.saw('READY')]), 15_000, 'both followers to print READY');
-    writer = startWriter(work, file, scenario.writer, options.maxLines ?? 10_000);
+    const timesFile = path.join(work, 'times.json');
+    const marksFile = path.join(work, 'marks');
+    const running = startWriter(work, file, scenario.writer, options.maxLines ?? scenario.maxLines ?? 10_000, timesFile);
+    writer = running;
     await guard(writer.reached(500), 15_000, 'the writer to write 500 lines');
-    await guard(runRotator(dir, scenario.rotator), 15_000, 'the rotator');
+    const afterLines = (n: number): Promise<void> => guard(running.reached(running.progress() + n), 15_000, `the writer to write ${n} more lines`);
+    await guard(runRotator(dir, scenario.rotator, marksFile, afterLines), 30_000, 'the rotator');
     await guard(writer.reached(writer.progress() + 500), 15_000, 'the writer to write 500 more lines');
     const written = await writer.stop();
     await Promise.all([settlesWithin(tailOut.saw('END'), 15_000), settlesWithin(followOut.saw('END'), 15_000)]);
     const onDisk = linesOnDisk(dir);
     const notOnDisk: number[] = [];
     for (let n = 0; n < written; n++) if (!onDisk.has(n)) notOnDisk.push(n);
-    return { scenario: scenario.name, written, notOnDisk, tail: tailOut.tally(written), follow: followOut.tally(written), ms: Date.now() - started };
+    const livedMs = lifetimes(notOnDisk, timesFile, marksFile);
+    return { scenario: scenario.name, written, notOnDisk, livedMs, tail: tailOut.tally(written), follow: followOut.tally(written), ms: Date.now() - started };
   } finally {
     writer?.kill();
     if (tail.exitCode === null) tail.kill();
@@ -370,7 +435,7 @@ export async function runScenario(scenario: Scenario, options: { maxLines?: numb
 
 /** The comparison table, one row per scenario and tool. */
 export function formatTable(results: readonly ScenarioResult[]): string {
-  const header = ['scenario', 'tool', 'written', 'in no file', 'seen', 'missing', 'of them in no file', 'duplicated', 'garbled', 'END seen'];
+  const header = ['scenario', 'tool', 'written', 'in no file', 'seen', 'missing', 'of them in no file', 'longest in file', 'duplicated', 'garbled', 'END seen'];
   const rows: string[][] = [header];
   for (const result of results) {
     const gone = new Set(result.notOnDisk);
@@ -386,6 +451,7 @@ export function formatTable(results: readonly ScenarioResult[]): string {
         String(counts.seen),
         String(counts.missing.length),
         String(counts.missing.filter((n) => gone.has(n)).length),
+        longestLived(result, counts.missing),
         String(counts.duplicated.length),
         String(counts.garbled),
         counts.ended ? 'yes' : 'no',
@@ -394,4 +460,10 @@ export function formatTable(results: readonly ScenarioResult[]): string {
   }
   const widths = header.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** How long the missed line that lived longest in the file was there at least (`3 ms`), `-` when none is known. */
+function longestLived(result: ScenarioResult, missing: readonly number[]): string {
+  const known = missing.flatMap((n) => result.livedMs.get(n) ?? []);
+  return known.length === 0 ? '-' : `${Math.max(...known)} ms`;
 }
