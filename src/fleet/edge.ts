@@ -112,6 +112,8 @@ class Edge {
   private lastSave = 0;
   private firstWaitingAt = Number.POSITIVE_INFINITY;
   private stopping = false;
+  /** The reader is at the end of the log: records go out after `commitMs`; while it reads on, they are batched (a commit costs a snapshot). */
+  private caughtUp = false;
   private wake: (() => void) | null = null;
   /** Resolved once the file is open at its start position: no checkpoint before (it would hold offset 0). */
   private opened: () => void = () => undefined;
@@ -226,11 +228,16 @@ class Edge {
         }
         const result = await nextOrIdle(next, idleMs);
         if (result === IDLE) {
+          if (!this.caughtUp) {
+            this.caughtUp = true;
+            this.poke();
+          }
           this.produce(this.analyzer.advance(Date.now()));
           continue;
         }
         if (result.done === true) break;
         const chunk = result.value;
+        this.caughtUp = false;
         this.produce(this.analyzer.write(chunk));
         this.analyzer.dataArrived(Date.now());
         this.file.offset += chunk.length;
@@ -326,7 +333,11 @@ class Edge {
   /** ms until a commit is due (0: now), or null when there is nothing to commit. */
   private dueIn(): number | null {
     const now = Date.now();
-    if (this.pending.length > 0) return Math.max(0, this.firstWaitingAt + this.commitMs - now);
+    if (this.pending.length > 0) {
+      // Catching up (a backlog of log, or a storm): one commit per second or per 1,000 records.
+      const delay = this.caughtUp || this.pending.length >= 1000 ? this.commitMs : Math.max(this.commitMs, this.checkpointMs);
+      return Math.max(0, this.firstWaitingAt + delay - now);
+    }
     if (this.file.offset !== this.savedOffset || this.nextSeq !== this.savedSeq) return Math.max(0, this.lastSave + this.checkpointMs - now);
     return null;
   }
