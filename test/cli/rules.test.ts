@@ -2,7 +2,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { builtinRuleIds } from '../../src/rules/builtin';
 import { parseNdjson, runCli } from '../support/helpers';
+import { countByRule, SAMPLE_INCIDENTS } from './samples';
 
 const tempDir = (): string => mkdtempSync(path.join(tmpdir(), 'nla-rules-'));
 
@@ -11,10 +13,14 @@ describe('--rules and --list-rules', () => {
     const run = runCli(['--rules', 'docs/examples/rules.yaml', 'samples/']);
     expect(run.status).toBe(0);
     const incidents = parseNdjson(run.stdout);
-    expect(incidents.filter((i) => i.rule === 'docker-manifest-missing-layers')).toHaveLength(11);
-    expect(incidents.filter((i) => i.rule !== 'docker-manifest-missing-layers').map((i) => [i.rule, i.summary])).toEqual([
+    const custom = new Set(['request-failures', 'task-stuck']);
+    // The built-in rules find what they find without the file.
+    expect(countByRule(incidents.filter((i) => !custom.has(i.rule)))).toEqual(SAMPLE_INCIDENTS);
+    expect(incidents.filter((i) => custom.has(i.rule)).map((i) => [i.rule, i.summary])).toEqual([
       ['request-failures', '1 request(s) to docker-group failed (java.net.SocketTimeoutException); last: GET /v2/library/nginx/manifests/latest.'],
       ['task-stuck', "Task 'Compact blob store default' (blobstore.compact) started and did not finish within an hour."],
+      // The broken server's cleanup started at 13:44:10, the last line before the JVM was killed.
+      ['task-stuck', "Task 'Storage facet cleanup' (repository.storage-facet-cleanup) started and did not finish within an hour."],
     ]);
   });
 
@@ -43,30 +49,35 @@ describe('--rules and --list-rules', () => {
     writeFileSync(bad, JSON.stringify([{ id: 'broken', title: 't', severity: 'error', kind: 'single', prefilter: ['x'], match: { message: '(' }, summary: 's', diagnosis: { cause: 'c', explanation: 'e', confidence: 'low', remediation: [] } }]));
     const run = runCli(['--rules', bad, 'samples/']);
     expect([run.status, run.stdout]).toEqual([2, '']);
-    expect(run.stderr).toMatch(new RegExp(`^nexus-log-analyzer: error: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: rule broken: match.message is not a valid regex`));
+    expect(run.stderr).toMatch(new RegExp(`^nexus-log-analyzer: error: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: rule broken: match.message is not a regex this analyzer runs \\(RE2 syntax, linear time\\)`));
     const notYaml = path.join(dir, 'rules.yaml');
     writeFileSync(notYaml, 'id: [unclosed');
     expect(runCli(['--rules', notYaml, 'samples/']).stderr).toContain(`${notYaml}: not valid YAML`);
     expect(runCli(['--rules', path.join(dir, 'missing.yaml'), 'samples/']).stderr).toContain('cannot read the rules: ENOENT');
   });
 
-  it('--rule turns on an optional built-in rule; an unknown one is a usage error', () => {
-    const on = parseNdjson(runCli(['--rule', 'proxy-remote-unavailable', 'samples/']).stdout).filter((i) => i.rule === 'proxy-remote-unavailable');
-    expect(on.map((i) => i.summary)).toEqual(['Proxy repository docker-proxy cannot reach its remote: 1 failure(s) or block(s); last: java.net.UnknownHostException: registry-1.docker.io.']);
-    expect(parseNdjson(runCli(['samples/']).stdout).some((i) => i.rule === 'proxy-remote-unavailable')).toBe(false);
-    const bad = runCli(['--rule', 'nope', 'samples/']);
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("--rule: no optional built-in rule 'nope' (there are: proxy-remote-unavailable, proxy-conditional-get-ignored)");
+  it('every built-in rule is on; --disable-rule leaves one out, an unknown one is a usage error; --rule only warns', () => {
+    const all = parseNdjson(runCli(['samples/']).stdout);
+    expect(all.filter((i) => i.rule === 'proxy-remote-unavailable').map((i) => i.subject?.name)).toEqual(['docker-proxy', 'maven-central']);
+    const without = runCli(['--disable-rule', 'proxy-remote-unavailable', 'samples/']);
+    expect(without.status).toBe(0);
+    const { 'proxy-remote-unavailable': _left, ...rest } = SAMPLE_INCIDENTS;
+    expect(countByRule(parseNdjson(without.stdout))).toEqual(rest);
+    const bad = runCli(['--disable-rule', 'nope', 'samples/']);
+    expect([bad.status, bad.stdout]).toEqual([2, '']);
+    expect(bad.stderr).toContain(`--disable-rule: no built-in rule 'nope' (there are: ${builtinRuleIds().join(', ')})`);
+    const old = runCli(['--rule', 'proxy-remote-unavailable', 'samples/']);
+    expect(old.status).toBe(0);
+    expect(old.stderr).toContain('--rule proxy-remote-unavailable: every built-in rule is on by default now; --disable-rule <id> leaves one out');
+    expect(countByRule(parseNdjson(old.stdout))).toEqual(SAMPLE_INCIDENTS);
   });
 
   it('--list-rules prints the catalogue, with --rules ones, and exits 0', () => {
     const run = runCli(['--list-rules', '--rules', 'docs/examples/rules.yaml']);
     expect(run.status).toBe(0);
-    for (const id of ['docker-manifest-missing-layers', 'docker-manifest-npe-provenance', 'docker-gc-task-failed', 'blobstore-missing-blob', 'request-failures', 'task-stuck']) {
-      expect(run.stdout).toContain(`${id}  (`);
-    }
-    expect(run.stdout).toContain('proxy-remote-unavailable  (warning, optional: --rule proxy-remote-unavailable)');
-    expect(run.stdout).toContain('proxy-conditional-get-ignored  (warning, optional: --rule proxy-conditional-get-ignored)');
-    expect(run.stdout).toContain('looks for, in ERROR/WARN lines: "Manifest refers to missing layer", "Invalid Manifest"');
+    for (const id of [...builtinRuleIds(), 'request-failures', 'task-stuck']) expect(run.stdout).toMatch(new RegExp(`^${id}  \\((critical|error|warning|info), [a-z]+\\)$`, 'm'));
+    expect(run.stdout).toContain('proxy-remote-unavailable  (warning, proxy)');
+    expect(run.stdout).toContain('reads ERROR lines from V2ManifestUtilImpl holding "Manifest refers to missing layer"\n  reads WARN lines from V2Handlers holding "Invalid Manifest"');
+    for (const id of builtinRuleIds()) expect(run.stdout).toMatch(new RegExp(`^  page: .*docs/rules/${id}\\.md$`, 'm'));
   });
 });

@@ -7,6 +7,8 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
+import type { Incident } from '../../src/incidents/incident';
+import { countByRule, SAMPLE_INCIDENTS } from '../cli/samples';
 import { missingLayerLine, parseNdjson, runCli, SAMPLES } from '../support/helpers';
 
 const SEED_LINES = readFileSync(path.join(SAMPLES, 'nexus-seed-excerpt.log'), 'utf8').split('\n').filter(Boolean);
@@ -47,13 +49,16 @@ describe('--pino', () => {
   it('writes each incident as a pino record: level from severity, msg the summary, the incident attached', () => {
     const run = runCli(['--pino', 'samples/']);
     const records = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { level: number; name: string; msg: string; incident: { summary: string } });
-    const pushes = records.filter((r) => (r.incident as { rule?: string }).rule === 'docker-manifest-missing-layers');
-    expect(pushes).toHaveLength(11);
-    for (const record of pushes) expect(record.level).toBe(50);
+    const incidents = records.map((r) => r.incident as unknown as Incident);
+    expect(countByRule(incidents)).toEqual(SAMPLE_INCIDENTS);
+    // pino levels: critical fatal 60, error 50, warning 40, info 30.
+    const LEVEL: Record<string, number> = { critical: 60, error: 50, warning: 40, info: 30 };
     for (const record of records) {
       expect(record.name).toBe('nexus-log-analyzer');
       expect(record.msg).toBe(record.incident.summary);
+      expect(record.level).toBe(LEVEL[(record.incident as unknown as Incident).severity]);
     }
+    expect(records.filter((r) => (r.incident as unknown as Incident).rule === 'docker-manifest-missing-layers').every((r) => r.level === 50)).toBe(true);
     expect(runCli(['--format', 'pino', 'samples/']).stdout.split('\n').length).toBe(run.stdout.split('\n').length);
   });
 });
