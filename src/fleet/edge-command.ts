@@ -23,7 +23,12 @@ export async function runEdgeCommand(options: CliOptions, target: string, rules:
   if (server !== null) log.info(`metrics: ${server.url}`);
   try {
     const nc = await connectNats(url, `nexus-log-analyzer edge ${node}`, stop.signal, (message) => log.warn(message));
-    if (nc === null) return 0; // stopped before NATS was reached
+    if (nc === null) {
+      // Stopped before NATS was reached: the client's connect cannot be cancelled and its retry
+      // timers would keep the process alive, so leave once the exit code is set.
+      setTimeout(() => process.exit(0), 200).unref();
+      return 0;
+    }
     const watching = watchConnection(nc, (level, message) => log[level](message));
     try {
       const result = await runEdge({
@@ -48,6 +53,8 @@ export async function runEdgeCommand(options: CliOptions, target: string, rules:
     } finally {
       watching.stop();
       await Promise.race([nc.drain().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      // NATS down: drain cannot finish, and reconnect timers would keep the process alive.
+      if (!nc.isClosed()) await nc.close().catch(() => undefined);
     }
     return 0;
   } catch (error) {

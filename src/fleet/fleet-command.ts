@@ -102,7 +102,12 @@ export async function runFleetCommand(argv: readonly string[]): Promise<number> 
       log.info(`metrics: ${server.url}`);
     }
     const nc = await connectNats(options.nats, `nexus-log-analyzer fleet ${options.durable}`, stop.signal, (message) => log.warn(message));
-    if (nc === null) return 0;
+    if (nc === null) {
+      // Stopped before NATS was reached: the client's connect cannot be cancelled and its retry
+      // timers would keep the process alive, so leave once the exit code is set.
+      setTimeout(() => process.exit(0), 200).unref();
+      return 0;
+    }
     const watching = watchConnection(nc, (level, message) => log[level](message));
     let all: FleetIncident[] = [];
     try {
@@ -131,6 +136,8 @@ export async function runFleetCommand(argv: readonly string[]): Promise<number> 
     } finally {
       watching.stop();
       await Promise.race([nc.drain().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      // NATS down: drain cannot finish, and reconnect timers would keep the process alive.
+      if (!nc.isClosed()) await nc.close().catch(() => undefined);
     }
     return await finish(all, options, format, color, width, write, log);
   } catch (error) {
