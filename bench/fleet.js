@@ -90,7 +90,7 @@ function cli(args) {
 async function until(condition, timeoutMs, everyMs) {
   const deadline = Date.now() + timeoutMs;
   // A scrape refused or reset (a busy or exiting process) is "not yet"; the condition says when a process died.
-  while (!(await condition().catch((error) => (error.code === 'ECONNRESET' || error.code === 'ECONNREFUSED' ? false : Promise.reject(error))))) {
+  while (!(await Promise.resolve().then(condition).catch((error) => (error.code === 'ECONNRESET' || error.code === 'ECONNREFUSED' ? false : Promise.reject(error))))) {
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
