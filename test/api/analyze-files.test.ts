@@ -24,7 +24,9 @@ function tempDir(): string {
 describe('analyzeFiles', () => {
   it('reads a directory: its nexus*.log* files, .gz included, in log-time order', async () => {
     const incidents = await all(SAMPLES);
-    expect(incidents).toHaveLength(11);
+    // 11 pushes of the push story, and the broken server's (samples/support-20261202-143000-1.zip, 2026-12-02) last.
+    expect(incidents).toHaveLength(12);
+    expect(incidents[11]?.image).toBe('team-c/api');
     const firstSeen = incidents.map((i) => i.firstSeen);
     // Seed excerpt (2025) first, then the samples by day: rotated .gz before the live nexus.log.
     expect(incidents[0]?.image).toBe('ctbots/base/llamafactory');
