@@ -14,6 +14,7 @@ import { analyzeFiles, type AnalyzeFilesOptions } from '../../src/api/analyze-fi
 import type { InputKind } from '../../src/events/log-event';
 import type { Incident } from '../../src/incidents/incident';
 import { declarativeRule } from '../../src/rules/declarative';
+import { builtinRuleIds } from '../../src/rules/builtin';
 import { dockerManifestMissingLayers } from '../../src/rules/builtin/docker-manifest-missing-layers';
 import type { AnyRule } from '../../src/rules/rule';
 import { InputError } from '../../src/source/input-error';
@@ -567,6 +568,15 @@ describe('support zips through the CLI', () => {
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(`nexus-log-analyzer: error: ${cut}: incomplete or corrupt zip: its end record (the central directory) is missing; was the download or copy cut short?\n`);
+  });
+});
+
+describe('the support zip fixture and the built-in rules', () => {
+  it('exercises every built-in rule: each finds at least one incident in the zip (content/ has a line for each)', async () => {
+    const found = new Set<string>();
+    for await (const incident of analyzeFiles(FIXTURE)) found.add(incident.rule);
+    expect(builtinRuleIds().filter((id) => !found.has(id))).toEqual([]);
+    expect([...found].filter((id) => !builtinRuleIds().includes(id))).toEqual([]);
   });
 });
 
