@@ -9,6 +9,12 @@
 import type { AnyRule } from '../rules/rule';
 import type { OpenGroup } from './group';
 import type { Incident } from './incident';
+import { stableHash } from './stable-hash';
+
+/** A subject as remembered: itself when short, else its hash (a hostile line's 1 MB name is not kept). */
+function subjectKey(name: string | null): string | null {
+  return name === null || name.length <= 128 ? name : `#${stableHash([name])}`;
+}
 
 interface ClosedEntry {
   id: string;
@@ -62,7 +68,7 @@ export class Causality {
       }
       for (const cause of this.closedByRule.get(link.rule) ?? []) {
         if (cause.firstTime > group.firstTime || cause.lastTime + link.withinMs < group.firstTime) continue;
-        if (link.sameSubject && cause.subject !== subject) continue;
+        if (link.sameSubject && cause.subject !== subjectKey(subject)) continue;
         found.push(cause.id);
       }
     }
@@ -76,7 +82,7 @@ export class Causality {
     this.consequences.delete(incident.id);
     if (!this.isCause[rule]) return;
     const list = this.closedByRule.get(rule) ?? [];
-    list.push({ id: incident.id, firstTime, lastTime, subject: incident.subject?.name ?? null });
+    list.push({ id: incident.id, firstTime, lastTime, subject: subjectKey(incident.subject?.name ?? null) });
     if (list.length > CLOSED_PER_RULE) list.shift();
     this.closedByRule.set(rule, list);
   }

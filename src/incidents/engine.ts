@@ -417,6 +417,10 @@ export class CorrelationEngine {
     const added = group.record(event, values, this.limits[group.rule] as EnvelopeLimits);
     this.openBytes += added;
     const complete = this.call(rule, 'add', () => rule.add(group.state, signal, event)) === true;
+    // What the rule keeps counts against maxOpenBytes too: measured at the first adds and then
+    // at count doublings (a walk of the state is cheap that rarely), so a rule that keeps long
+    // strings from hostile lines cannot grow memory past the budget.
+    if (!complete && (group.count & (group.count - 1)) === 0) this.openBytes += group.measureState();
     if (complete) {
       this.close(group, 'matched', { closedAt: event.time, bySignal: true });
     } else if (this.options.lifecycle) {

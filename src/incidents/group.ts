@@ -79,6 +79,18 @@ export class OpenGroup {
     this.bytes += key.length * CHAR_BYTES;
   }
 
+  /** Estimated bytes of the rule's state at its last measure (part of `bytes`). */
+  stateBytes = 0;
+
+  /** Measures the rule's state again; returns the change in `bytes`. */
+  measureState(): number {
+    const now = estimateBytes(this.state);
+    const change = now - this.stateBytes;
+    this.stateBytes = now;
+    this.bytes += change;
+    return change;
+  }
+
   /** Folds one event's envelope part in; returns the bytes it added. */
   record(event: AnyEvent, values: Readonly<Record<string, string>> | undefined, limits: EnvelopeLimits): number {
     const before = this.bytes;
@@ -218,6 +230,33 @@ export class OpenGroup {
 }
 
 /** The evidence line of an event, cut at `maxChars` (its length kept). */
+/**
+ * Rough bytes of a rule's state: strings at two bytes a character, 16 per other value, walked
+ * to a bounded depth and node count (a huge array is sampled: its first entries scaled up).
+ */
+export function estimateBytes(value: unknown, depth = 0): number {
+  if (typeof value === 'string') return 40 + value.length * CHAR_BYTES;
+  if (value === null || typeof value !== 'object' || depth > 5) return 16;
+  if (value instanceof Map || value instanceof Set) {
+    let bytes = 64;
+    let seen = 0;
+    for (const entry of value instanceof Map ? value.entries() : value.values()) {
+      if (++seen > 64) return bytes + ((bytes - 64) / 64) * (value.size - 64);
+      bytes += estimateBytes(entry, depth + 1);
+    }
+    return bytes;
+  }
+  if (Array.isArray(value)) {
+    let bytes = 32;
+    const sampled = Math.min(value.length, 64);
+    for (let i = 0; i < sampled; i++) bytes += estimateBytes(value[i], depth + 1);
+    return sampled === 0 ? bytes : 32 + ((bytes - 32) / sampled) * value.length;
+  }
+  let bytes = 32;
+  for (const key of Object.keys(value)) bytes += 16 + estimateBytes((value as Record<string, unknown>)[key], depth + 1);
+  return bytes;
+}
+
 export function evidenceOf(event: AnyEvent, maxChars: number): Evidence {
   const { source, line, offset, text } = event;
   if (text.length <= maxChars) return { source, line, offset, text };

@@ -23,7 +23,7 @@ export interface TimePolicyOptions {
   reorderMs: number;
   /** Events held for ordering at most (per kind); past it the oldest goes on. Default 10,000. */
   maxReorderEvents: number;
-  /** Characters of event text held for ordering at most (per kind). Default 16 Mi. */
+  /** Characters of event text held for ordering at most (per kind). Default 4 Mi (a checkpoint carries them whole). */
   maxReorderChars: number;
   /** A forward jump of the clock larger than this waits for a second observation. Default 1 h. */
   maxClockJumpMs: number;
@@ -34,7 +34,7 @@ export interface TimePolicyOptions {
 export const DEFAULT_TIME_POLICY: TimePolicyOptions = {
   reorderMs: 2_000,
   maxReorderEvents: 10_000,
-  maxReorderChars: 16 * 1024 * 1024,
+  maxReorderChars: 4 * 1024 * 1024,
   maxClockJumpMs: 60 * 60_000,
   duplicateMemory: 4096,
 };

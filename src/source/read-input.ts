@@ -55,7 +55,11 @@ export async function* readInput(input: Input, options: ReadOptions = {}): Async
   } catch (error) {
     throw toInputError(input.name, error);
   }
-  if (options.signal?.aborted) return;
+  if (options.signal?.aborted) {
+    // Stopped while opening: a FIFO's socket left open would keep the process alive.
+    if (stream !== options.stdin && stream !== process.stdin) stream.destroy();
+    return;
+  }
   if (options.signal !== undefined) addAbortSignal(options.signal, stream);
   try {
     for await (const chunk of stream) yield chunk as Buffer;
