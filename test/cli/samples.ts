@@ -11,8 +11,8 @@ export const SAMPLE_INCIDENTS: Record<string, number> = {
   'docker-manifest-missing-layers': 12,
   // Push story: a crash (the run ending before nexus.log's 07:58 start) and a clean stop; broken server: a crash at 13:44 and the run after it.
   'server-run': 4,
-  // The docker-group SocketTimeoutException (.gz) and the 400 of platform/base, which has no missing layer.
-  'request-failed': 2,
+  // The docker-group SocketTimeoutException (.gz); the 400 of platform/base is its push's incident only.
+  'request-failed': 1,
   // docker-proxy (push story) and maven-central (broken server): unknown host.
   'proxy-remote-unavailable': 2,
   // The broken server's two starts with a limit of 4096.

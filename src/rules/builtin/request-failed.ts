@@ -590,8 +590,9 @@ export const requestFailed: Rule<Signal, State> = {
   describe(state, group) {
     const f = state.failure;
     if (f === null) return null; // missing layers whose request failure never came: rule docker-manifest-missing-layers
-    // That rule reports this push whole (layers, checks, who, the fix): a second incident would only repeat it.
-    if (f.cause === 'manifest-missing-layers') return null;
+    // A manifest PUT refused with 400 Invalid Manifest is a push docker-manifest-missing-layers
+    // reports whole (layers or none, checks, who, the fix): a second incident would only repeat it.
+    if (f.cause === 'manifest-missing-layers' || f.cause === 'manifest-invalid') return null;
     const text = CAUSES[f.cause];
     const where = whereOf(f);
     const paths = group.distinct.path ?? { values: [], total: 0 };
