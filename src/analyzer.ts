@@ -78,13 +78,8 @@ export interface PushMeta {
   now?: number;
 }
 
-/** What was read (summed over sources) and what the rules made of it. */
-export interface AnalyzerStats extends SourceCounters, EngineCounters {
-  /** Groups open now. */
-  openGroups: number;
-  /** Estimated bytes they hold. */
-  openGroupBytes: number;
-}
+import type { AnalyzerStats } from './incidents/stats';
+export type { AnalyzerStats } from './incidents/stats';
 
 export const DEFAULTS = {
   windowMs: 10_000,

@@ -8,7 +8,7 @@
  * The timeline compresses long quiet gaps (shown as a break), so one incident far away in time
  * does not squash all the others against one edge.
  */
-import type { AnalyzerStats } from '../analyzer';
+import type { AnalyzerStats } from '../incidents/stats';
 import type { Incident } from '../incidents/incident';
 import { evidenceRanges, factText, subjectLabel } from './pretty';
 import { SummaryCollector, type Problem, type RootProblem } from './summary';

@@ -7,7 +7,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { Analyzer } from '../analyzer';
+import type { AnalyzerStats } from '../incidents/stats';
+
+/** What metrics read at scrape time: an analyzer's stats and its latest log time. */
+type StatsSource = { readonly stats: AnalyzerStats; readonly eventTime: number };
 import type { Incident } from '../incidents/incident';
 
 export interface MetricsServer {
@@ -37,7 +40,7 @@ export interface FleetMetrics {
 
 export class Metrics {
   readonly registry = new Registry();
-  private analyzer: () => Analyzer | undefined = () => undefined;
+  private analyzer: () => StatsSource | undefined = () => undefined;
   private lastCheckpoint = Number.NaN;
   private readonly incidents: Counter<'rule' | 'severity'>;
   private readonly records: Counter<'lifecycle'>;
@@ -52,7 +55,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     const self = this;
     // Counted by the analyzer: added by the difference at each scrape.
-    const fromStats = (name: string, help: string, read: (analyzer: Analyzer) => number): void => {
+    const fromStats = (name: string, help: string, read: (analyzer: StatsSource) => number): void => {
       let seen = 0;
       new Counter({
         name,
@@ -134,7 +137,7 @@ export class Metrics {
   }
 
   /** The analyzer whose stats to read at scrape time (it may be created later). */
-  watchAnalyzer(analyzer: () => Analyzer | undefined): void {
+  watchAnalyzer(analyzer: () => StatsSource | undefined): void {
     this.analyzer = analyzer;
   }
 

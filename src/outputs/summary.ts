@@ -5,7 +5,7 @@
  * what was read. Memory grows with distinct problems, not with incidents or lines.
  */
 import { thousands } from '../format-number';
-import type { AnalyzerStats } from '../analyzer';
+import type { AnalyzerStats } from '../incidents/stats';
 import { SEVERITIES, type Incident, type Severity } from '../incidents/incident';
 import { subjectLabel, wrap } from './pretty';
 

@@ -16,8 +16,8 @@ import type { Writable } from 'node:stream';
 import build from 'pino-abstract-transport';
 import { Analyzer, type AnalyzerOptions } from '../analyzer';
 import type { Incident } from '../incidents/incident';
-import { formatNdjson } from './ndjson';
-import { createPinoRecords } from './pino-records';
+import { formatNdjson } from '../outputs/ndjson';
+import { createPinoRecords } from '../outputs/pino-records';
 
 export interface TransportOptions extends Pick<AnalyzerOptions, 'windowMs' | 'maxOpenGroups' | 'maxLineBytes' | 'lifecycle' | 'liveIdleMs'> {
   /** File path or descriptor for incidents. Default 1 (stdout). */
