@@ -18,7 +18,7 @@
 import type { AnyEvent, Evidence, InputKind } from '../events/log-event';
 import { RuleError, type AnyRule, type CloseReason, type Finding, type GroupView, type ParkedGroup } from '../rules/rule';
 import { Causality } from './causality';
-import { Lane, OpenGroup, type EnvelopeLimits } from './group';
+import { detachStrings, hasLongLine, Lane, OpenGroup, type EnvelopeLimits } from './group';
 import { INCIDENT_SCHEMA_VERSION, type Incident, type Lifecycle } from './incident';
 import { RecurrenceCounter } from './recurrence';
 import { stableHash } from './stable-hash';
@@ -417,6 +417,8 @@ export class CorrelationEngine {
     const added = group.record(event, values, this.limits[group.rule] as EnvelopeLimits);
     this.openBytes += added;
     const complete = this.call(rule, 'add', () => rule.add(group.state, signal, event)) === true;
+    // A rule's captures from a long line are slices of it: copied, or the state keeps the line.
+    if (!complete && hasLongLine(event)) detachStrings(group.state);
     // What the rule keeps counts against maxOpenBytes too: measured at the first adds and then
     // at count doublings (a walk of the state is cheap that rarely), so a rule that keeps long
     // strings from hostile lines cannot grow memory past the budget.

@@ -66,16 +66,16 @@ export class OpenGroup {
 
   constructor(rule: number, key: string, kind: InputKind, id: string, state: unknown, event: AnyEvent) {
     this.rule = rule;
-    this.key = key;
+    this.key = detached(key);
     this.kind = kind;
     this.id = id;
     this.state = state;
     this.firstTime = event.time;
     this.lastTime = event.time;
     this.timeless = event.timeUnknown === true;
-    this.node = 'node' in event ? (event.node ?? null) : 'nodeId' in event ? event.nodeId : null;
-    this.thread = 'thread' in event ? event.thread : null;
-    this.user = 'user' in event ? event.user : 'userId' in event ? event.userId : null;
+    this.node = detachedOrNull('node' in event ? (event.node ?? null) : 'nodeId' in event ? event.nodeId : null);
+    this.thread = detachedOrNull('thread' in event ? event.thread : null);
+    this.user = detachedOrNull('user' in event ? event.user : 'userId' in event ? event.userId : null);
     this.bytes += key.length * CHAR_BYTES;
   }
 
@@ -133,7 +133,7 @@ export class OpenGroup {
         distinct.seen.add(hash);
         this.bytes += HASH_BYTES;
         if (distinct.values.length < limits.distinctLimit) {
-          distinct.values.push(value);
+          distinct.values.push(detached(value));
           this.bytes += value.length * CHAR_BYTES + 32;
         }
       }
@@ -260,7 +260,54 @@ export function estimateBytes(value: unknown, depth = 0): number {
 export function evidenceOf(event: AnyEvent, maxChars: number): Evidence {
   const { source, line, offset, text } = event;
   if (text.length <= maxChars) return { source, line, offset, text };
-  return { source, line, offset, text: text.slice(0, maxChars), length: text.length };
+  return { source, line, offset, text: detached(text.slice(0, maxChars)), length: text.length };
+}
+
+/**
+ * A copy of `text` that does not keep the line it was taken from alive. V8 makes a slice (a
+ * regex capture, `slice`, `substring`) of a long string point into that string, so a 70-character
+ * digest or the 2,048 characters of evidence cut from a 1 MiB line would keep the whole megabyte
+ * for as long as the group is open: memory would follow the lines, not the options. Concatenating
+ * makes V8 copy the characters into a string of their own.
+ */
+export function detached(text: string): string {
+  return text.length === 0 ? text : (` ${text}`).slice(1);
+}
+
+function detachedOrNull(text: string | null): string | null {
+  return text === null ? null : detached(text);
+}
+
+/** Characters of a line past which what a rule keeps from it is copied off it (`detachStrings`). */
+export const LONG_LINE_CHARS = 4096;
+
+/** True when the event has a line long enough that slices of it must not be kept. */
+export function hasLongLine(event: AnyEvent): boolean {
+  if (event.text.length > LONG_LINE_CHARS) return true;
+  const continuation = 'continuation' in event ? event.continuation : undefined;
+  return Array.isArray(continuation) && continuation.some((line) => line.length > LONG_LINE_CHARS);
+}
+
+/**
+ * Replaces, in place, every string of a rule's state (plain JSON, walked to a bounded depth)
+ * with a `detached` copy, so the state keeps no long line alive. Object identity is kept.
+ */
+export function detachStrings(value: unknown, depth = 0): void {
+  if (value === null || typeof value !== 'object' || depth > 8) return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'string') value[i] = detached(item);
+      else detachStrings(item, depth + 1);
+    }
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const item = record[key];
+    if (typeof item === 'string') record[key] = detached(item);
+    else detachStrings(item, depth + 1);
+  }
 }
 
 /** Least recently touched first; O(1) touch, removal and oldest. */
