@@ -12,7 +12,9 @@ export interface PrettyOptions {
   width?: number;
 }
 
-const LABEL_WIDTH = 12;
+/** Labels take at least 12 columns and at most 24: wide enough for `missing layers (5)`, not for a sentence. */
+const MIN_LABEL_WIDTH = 12;
+const MAX_LABEL_WIDTH = 24;
 
 /** `blob store default`, `repository maven-central`. */
 export function subjectLabel(incident: Pick<Incident, 'subject'>): string | null {
@@ -46,6 +48,8 @@ export function formatPretty(incident: Incident, options: PrettyOptions): string
     return `${[head, ...wrap(incident.summary, width - 2).map((line) => `  ${line}`)].join('\n')}\n`;
   }
   const out: string[] = [];
+  const labels = [...Object.keys(incident.facts), ...Object.entries(incident.distinct).map(([name, d]) => `${name}s (${d.total})`)];
+  const LABEL_WIDTH = Math.min(MAX_LABEL_WIDTH, Math.max(MIN_LABEL_WIDTH, ...labels.map((label) => label.length + 2)));
   const field = (label: string, value: string): void => {
     const lines = wrap(value, width - LABEL_WIDTH);
     lines.forEach((line, index) => {
@@ -63,12 +67,13 @@ export function formatPretty(incident: Incident, options: PrettyOptions): string
   if (subject !== null) field('about', subject);
   for (const [label, value] of Object.entries(incident.facts)) {
     if (Array.isArray(value) && value.length === 0) continue;
-    field(label.length > LABEL_WIDTH - 1 ? label.slice(0, LABEL_WIDTH - 1) : label, factText(value));
+    field(label.length > LABEL_WIDTH - 1 ? `${label.slice(0, LABEL_WIDTH - 2)}…` : label, factText(value));
   }
   for (const [name, distinct] of Object.entries(incident.distinct)) {
     if (distinct.total <= 1 || Object.keys(incident.facts).some((label) => label.includes(name))) continue;
     const more = distinct.total > distinct.values.length ? ` (+${distinct.total - distinct.values.length}${distinct.capped === true ? '+' : ''} more)` : '';
-    field(`${name}s (${distinct.total})`.slice(0, LABEL_WIDTH - 1), `${distinct.values.slice(0, 5).join(' ')}${distinct.values.length > 5 ? ' ...' : ''}${more}`);
+    const distinctLabel = `${name}s (${distinct.total})`;
+    field(distinctLabel.length > LABEL_WIDTH - 1 ? `${distinctLabel.slice(0, LABEL_WIDTH - 2)}…` : distinctLabel, `${distinct.values.slice(0, 5).join(' ')}${distinct.values.length > 5 ? ' ...' : ''}${more}`);
   }
   const who = [incident.user === null ? null : `user ${incident.user}`, incident.thread === null ? null : `thread ${incident.thread}`]
     .filter((part): part is string => part !== null)

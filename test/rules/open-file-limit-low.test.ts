@@ -23,7 +23,7 @@ describe('open-file-limit-low', () => {
   it('the warning and its banner lines are one incident (a warning) with the limit', () => {
     const [incident, ...rest] = run(warning(0));
     expect(rest).toEqual([]);
-    expect(incident).toMatchObject({ severity: 'warning', count: 4, subject: { type: 'server', name: 'nexus' }, facts: { 'open-file limit': 4096, 'recommended minimum': 65536 }, diagnosis: { cause: 'nofile-limit-below-minimum' } });
+    expect(incident).toMatchObject({ severity: 'warning', count: 4, subject: { type: 'jvm', name: 'nexus' }, facts: { 'open-file limit': 4096, 'recommended minimum': 65536 }, diagnosis: { cause: 'nofile-limit-below-minimum' } });
     expect(incident?.summary).toBe('Nexus started with an open-file limit of 4,096, below the 65,536 it needs: under load it will fail with "Too many open files".');
     expect(incident?.diagnosis.remediation[0]).toContain('LimitNOFILE=65536');
     expect(incident?.diagnosis.remediation[0]).toContain('--ulimit nofile=65536:65536');

@@ -136,7 +136,7 @@ export const openFileLimitLow: Rule<FileLimitSignal, State> = {
         `${limitText === null ? '' : `; its limit is ${limitText}, below the ${thousands(minimum)} Nexus needs`}.`
       : `Nexus${onServer(state.server)} started with an open-file limit of ${limitText as string}, below the ${thousands(minimum)} it needs: under load it will fail with "Too many open files".`;
     return {
-      subject: { type: 'server', name: state.server },
+      subject: { type: 'jvm', name: state.server }, // the Nexus process's limit: not a server run in the triage view
       fingerprint: [state.server, exhausted ? 'exhausted' : 'limit'],
       summary,
       severity: exhausted ? 'error' : 'warning',

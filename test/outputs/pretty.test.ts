@@ -1,0 +1,39 @@
+/** The pretty block: any rule's envelope, read by a person on an 80-column terminal. */
+import { formatPretty, whenText, wrap } from '../../src/outputs/pretty';
+import type { Incident } from '../../src/incidents/incident';
+import { analyze, missingLayerLine, rejectionLine } from '../support/helpers';
+
+function push(): Incident {
+  const lines = [
+    missingLayerLine('2025-03-01 10:00:00,000+0000', 'l1', 'team/app', '1.0'),
+    missingLayerLine('2025-03-01 10:00:00,002+0000', 'l2', 'team/app', '1.0'),
+    rejectionLine('2025-03-01 10:00:00,009+0000', 'team/app', '1.0'),
+  ];
+  return analyze(`${lines.join('\n')}\n`).find((i) => i.rule === 'docker-manifest-missing-layers') as Incident;
+}
+
+describe('formatPretty', () => {
+  it('keeps every line within the width, with no colour unless asked', () => {
+    const text = formatPretty(push(), { color: false, width: 80 });
+    for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    expect(text).not.toContain('\u001b[');
+    expect(formatPretty(push(), { color: true, width: 80 })).toContain('\u001b[');
+  });
+
+  it('shows fact labels whole up to 23 characters, and cuts longer ones visibly', () => {
+    const incident = { ...push(), facts: { 'missing layers logged': 5, 'a label that is far too long to show whole': 'x' } };
+    const text = formatPretty(incident, { color: false, width: 100 });
+    expect(text).toMatch(/^missing layers logged {2,}5$/m);
+    expect(text).toMatch(/^a label that is far to…/m);
+  });
+
+  it('says when lines carry no time instead of printing null', () => {
+    const incident = { ...push(), firstSeen: null, lastSeen: null, count: 3 };
+    expect(whenText(incident)).toBe('time unknown: the lines carry no timestamp (3 lines)');
+    expect(formatPretty(incident, { color: false })).toContain('time unknown');
+  });
+
+  it('wraps long words too', () => {
+    expect(wrap('a '.repeat(50) + 'x'.repeat(120), 40).every((line) => line.length <= 40)).toBe(true);
+  });
+});
