@@ -96,6 +96,8 @@ export class NexusAssembler {
   private readonly options: NexusAssemblerOptions;
   private readonly counters: SourceCounters;
   private readonly scan = new HeaderScan();
+  /** A second scanner for joined headers: settling one runs while `scan` holds the current line. */
+  private readonly joinScan = new HeaderScan();
   private readonly candidates: Candidates;
   private pending: PendingEvent | null = null;
   private seenEvent = false;
@@ -321,7 +323,7 @@ export class NexusAssembler {
    */
   private join(pending: PendingEvent, buf: Buffer, start: number, end: number): boolean {
     const bytes = pending.bytes as Buffer;
-    const whole = this.scan.scanLevel(bytes, 0, bytes.length) && this.scan.scanLogger(bytes, bytes.length);
+    const whole = this.joinScan.scanLevel(bytes, 0, bytes.length) && this.joinScan.scanLogger(bytes, bytes.length);
     const cutAtSpace = bytes.length > 0 && bytes[bytes.length - 1] === SPACE;
     if (pending.joining < MAX_JOINED && (!whole || cutAtSpace) && !isFrame(buf, start, end) && end > start && bytes.length + (end - start) <= this.options.maxEventChars) {
       pending.bytes = Buffer.concat([bytes, buf.subarray(start, end)]);
@@ -336,11 +338,11 @@ export class NexusAssembler {
   private settleJoined(pending: PendingEvent): void {
     pending.joining = -1;
     const bytes = pending.bytes as Buffer;
-    const routes = this.scan.scanLevel(bytes, 0, bytes.length) ? this.options.plan?.levels[this.scan.level] : null;
+    const routes = this.joinScan.scanLevel(bytes, 0, bytes.length) ? this.options.plan?.levels[this.joinScan.level] : null;
     if (routes === null || routes === undefined) return;
-    const withLogger = this.scan.scanLogger(bytes, bytes.length);
-    const loggerHash = withLogger ? this.scan.loggerHash : 0;
-    const relevant = this.match(routes, loggerHash, bytes, withLogger ? this.scan.messageStart : 0, bytes.length);
+    const withLogger = this.joinScan.scanLogger(bytes, bytes.length);
+    const loggerHash = withLogger ? this.joinScan.loggerHash : 0;
+    const relevant = this.match(routes, loggerHash, bytes, withLogger ? this.joinScan.messageStart : 0, bytes.length);
     if (!relevant && !this.readsTraces(routes, loggerHash)) {
       pending.rules = [];
       pending.keep = false;

@@ -100,6 +100,21 @@ describe('NexusAssembler dispatch', () => {
   });
 });
 
+describe('NexusAssembler cut headers', () => {
+  it('a header cut before its separator, then a record line: the record is read as itself, in any chunking (fuzz finding)', () => {
+    // Settling the cut header used the scanner that held the record line's level and logger.
+    const text = [
+      '2026-11-20 12:05:00,000+0000 INFO  [quartz-10-thread-3]  *SYSTEM org.sonatype.nexus.quartz.int',
+      H('22,309', 'WARN', 'repository.docker.internal.V2Handlers', 'Error: PUT /v2/web/frontend/manifests/pr-1432: 400 - V2Exception: Invalid Manifest', 'qtp1-54'),
+      'caused by nothing',
+    ].join('\n');
+    const reads: ReadSpecShape[][] = [[{ levels: ['WARN'], loggers: ['V2Handlers'], literals: ['Invalid Manifest'] }], [{ levels: ['INFO'], loggers: ['QuartzTaskInfo'], literals: [' state change '] }]];
+    const whole = assemble(text, reads).events.map((e) => [e.line, e.level, e.rules]);
+    expect(whole).toEqual([[2, 'WARN', [0]]]);
+    for (let chunk = 1; chunk < 200; chunk += 7) expect(assemble(text, reads, { chunk }).events.map((e) => [e.line, e.level, e.rules])).toEqual(whole);
+  });
+});
+
 describe('NexusAssembler stack traces', () => {
   const trace = ['java.net.SocketTimeoutException: Read timed out', '\tat java.base/sun.nio.ch.NioSocketImpl.timedRead(NioSocketImpl.java:278)', 'Caused by: java.io.IOException: boom', '\t... 87 common frames omitted'];
 
