@@ -91,6 +91,13 @@ function checkParsers(line) {
 function referenceLines(bytes) {
   let text = bytes;
   if (text.length >= 3 && text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf) text = text.subarray(3);
+  // A source with no \n in its first 64 KiB and a lone \r is split on \r (old Mac, some copy tools).
+  const head = text.subarray(0, 64 * 1024);
+  if (head.indexOf(0x0a) === -1 && head.indexOf(0x0d) !== -1) {
+    const crLines = text.toString('latin1').split('\r');
+    if (crLines[crLines.length - 1] === '') crLines.pop();
+    return crLines;
+  }
   const lines = [];
   let start = 0;
   for (;;) {
