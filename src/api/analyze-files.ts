@@ -56,10 +56,11 @@ export interface AnalyzeFilesOptions extends AnalyzerOptions {
    */
   signal?: AbortSignal;
   /**
-   * Files, or segments of a big plain nexus.log, read at once on worker threads. Default: one
-   * per core when that gives two plain pieces or more, and gzip files in turn (their inflating
-   * already runs on libuv's threads; docs/performance.md). A number forces it for every file;
-   * 1 reads all in turn. The incidents are the same either way.
+   * Files read at once on worker threads. Default: one per core for two plain files or more,
+   * gzip files in turn (their inflating already runs on libuv's threads; docs/performance.md).
+   * A number forces it for every file, and also cuts a plain nexus.log of twice `segmentBytes`
+   * or more into segments read in parallel; 1 reads all in turn. The incidents are the same
+   * either way.
    */
   jobs?: number;
   /** Bytes per segment when a big file is read on several cores (default 32 MiB; files under twice this are not cut). */
@@ -212,7 +213,10 @@ async function piecesForWorkers(inputs: readonly PlannedInput[], forced: boolean
   for (const planned of inputs) {
     const gzipped = await startsWithGzipMagic(planned.input.name).catch(() => true);
     const size = gzipped ? 0 : await fsp.stat(planned.input.name).then((stats) => stats.size, () => 0);
-    const segments = size > 0 ? await planSegments(planned.input.name, size, segmentBytes).catch(() => null) : null;
+    // Cutting one file pays only with real cores to spare: on this project's 2 vCPUs (one
+    // physical core's two threads) it gained nothing and doubled peak RSS (docs/performance.md),
+    // so it is done when asked for (`jobs`), not by default.
+    const segments = forced && size > 0 ? await planSegments(planned.input.name, size, segmentBytes).catch(() => null) : null;
     if (!gzipped) plain += segments?.length ?? 1;
     if (segments === null) pieces.push({ ...planned, opensSource: true, closesSource: true });
     else segments.forEach((range, i) => pieces.push({ ...planned, range, opensSource: i === 0, closesSource: i === segments.length - 1 }));
