@@ -289,7 +289,7 @@ export class Analyzer {
   static restore(snapshot: AnalyzerSnapshot, options: AnalyzerOptions = {}): Analyzer {
     const checked = validateSnapshot(snapshot);
     const analyzer = new Analyzer({ ...options, source: checked.source.name, kind: checked.source.kind });
-    checkRuleIndexes(checked, analyzer.rules.length);
+    checkRuleIndexes(checked, analyzer.rules);
     (analyzer.extractor as EventExtractor).restoreState(checked.source.state);
     Object.assign(analyzer.totals, checked.finishedSources);
     analyzer.engine.restoreState(checked.engine, checked.clocks);
@@ -476,13 +476,19 @@ export class Analyzer {
 }
 
 /** Rule indexes in a checkpoint must name rules this analyzer runs (the same list it was made with). */
-function checkRuleIndexes(snapshot: AnalyzerSnapshot, ruleCount: number): void {
-  const check = (rules: readonly number[], field: string): void => {
-    const bad = rules.find((rule) => rule >= ruleCount);
+function checkRuleIndexes(snapshot: AnalyzerSnapshot, rules: readonly AnyRule[]): void {
+  const ruleCount = rules.length;
+  const check = (indexes: readonly number[], field: string): void => {
+    const bad = indexes.find((rule) => rule >= ruleCount);
     if (bad !== undefined) throw new CheckpointError(field, `names rule ${bad}, but this analyzer runs ${ruleCount} rule(s): restore with the options and rules the checkpoint was made with`);
   };
   check(snapshot.source.state.assembler?.pending?.rules ?? [], 'checkpoint.source.state.assembler.pending.rules');
   snapshot.time.clocks.forEach((clock, i) => clock.held.forEach((held, j) => check(held.rules, `checkpoint.time.clocks[${i}].held[${j}].rules`)));
+  // Open groups name their rule by id: one this analyzer does not run is a bad checkpoint, not a bug.
+  const ids = new Set(rules.map((rule) => rule.id));
+  snapshot.engine.groups.forEach((group, i) => {
+    if (!ids.has(group.rule)) throw new CheckpointError(`checkpoint.engine.groups[${i}].rule`, `names rule '${group.rule}', which this analyzer does not run: restore with the options and rules the checkpoint was made with`);
+  });
 }
 
 function toBuffer(chunk: Uint8Array | string): Buffer {

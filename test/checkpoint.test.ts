@@ -75,6 +75,18 @@ describe('checkpoints', () => {
     expect(() => Analyzer.restore(snapshot, { rules: [] as never[] })).toThrow();
     expect(() => Analyzer.restore({ ...snapshot, version: 1 as 2 })).toThrow(/checkpoint field checkpoint.version: must be 2/);
   });
+
+  it('refuses an open group of a rule it does not run with a CheckpointError naming the group', () => {
+    const analyzer = new Analyzer();
+    // The push's lines reach its group once a line 5 s later has moved the clock past the reorder window.
+    analyzer.write(`${missingLayerLine('2025-01-01 10:00:00,000+0000', 'l1', 'img', '1')}\n${missingLayerLine('2025-01-01 10:00:05,000+0000', 'l2', 'other', '1', { thread: 't2' })}\n${infoLine('2025-01-01 10:00:05,001+0000', 'x')}\n`);
+    const snapshot = analyzer.snapshot();
+    expect(snapshot.engine.groups.length).toBeGreaterThan(0);
+    const groups = snapshot.engine.groups.map((group, i) => (i === 0 ? { ...group, rule: 'no-such-rule' } : group));
+    expect(() => Analyzer.restore({ ...snapshot, engine: { ...snapshot.engine, groups } })).toThrow(
+      expect.objectContaining({ name: 'CheckpointError', field: 'checkpoint.engine.groups[0].rule' }),
+    );
+  });
 });
 
 describe('push / advance (live use, wall clock given)', () => {
