@@ -27,7 +27,7 @@ describe('request-errors: storms per repository and status', () => {
     expect(run(burst(19, (i, ms) => requestLine(ms, 'GET', `/repository/r/${i}`, 404)))).toEqual([]);
   });
 
-  it('5xx are errors, counted together; each 4xx status is its own storm', () => {
+  it('every error status of one repository is one storm: 5xx make it an error, the most frequent gives the cause', () => {
     const lines = [
       ...burst(15, (i, ms) => requestLine(ms, 'GET', `/repository/npm-group/p${i}`, 500)),
       ...burst(10, (i, ms) => requestLine(ms, 'GET', `/repository/npm-group/q${i}`, 502), 100),
@@ -35,9 +35,11 @@ describe('request-errors: storms per repository and status', () => {
       ...burst(12, (i, ms) => requestLine(ms, 'GET', `/repository/npm-group/s${i}`, 404), 300),
     ];
     const found = run(lines.sort((a, b) => a.localeCompare(b)));
-    expect(found.map((i) => [i.subject?.name, i.severity, i.diagnosis.cause, i.count])).toEqual([['npm-group', 'error', 'nexus-server-errors', 25]]);
-    expect(found[0]?.facts.statuses).toEqual(['500 ×15', '502 ×10']);
-    expect(found[0]?.summary).toContain('server errors (500 ×15, 502 ×10)');
+    expect(found.map((i) => [i.subject?.name, i.severity, i.diagnosis.cause, i.count])).toEqual([['npm-group', 'error', 'nexus-server-errors', 49]]);
+    expect(found[0]?.facts.statuses).toEqual(['403 ×12', '404 ×12', '500 ×15', '502 ×10']);
+    expect(found[0]?.summary).toContain('server errors (403 ×12, 404 ×12, 500 ×15, 502 ×10)');
+    const clientOnly = run([...burst(30, (i, ms) => requestLine(ms, 'GET', `/repository/maven-central/a${i}`, 404)), ...burst(12, (i, ms) => requestLine(ms, 'GET', `/repository/maven-central/b${i}`, 403), 100)].sort((a, b) => a.localeCompare(b)));
+    expect(clientOnly.map((i) => [i.severity, i.diagnosis.cause, i.count, i.facts.statuses])).toEqual([['warning', 'content-not-found', 42, ['403 ×12', '404 ×30']]]);
   });
 
   it('tells the status classes apart', () => {

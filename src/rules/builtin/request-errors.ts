@@ -39,7 +39,6 @@ interface Signal {
   subject: string;
   repository: boolean;
   /** `404`, ... or `5xx`. */
-  statusKey: string;
   status: number;
   method: string;
   path: string;
@@ -50,7 +49,6 @@ interface Signal {
 interface State {
   subject: string;
   repository: boolean;
-  statusKey: string;
   byStatus: Record<string, number>;
   byMethod: Record<string, number>;
   users: string[];
@@ -114,6 +112,11 @@ function causeOf(state: Readonly<State>, status: number): RequestErrorCause {
 }
 
 /** The status most of the errors had. */
+/** The 5xx counts only. */
+function onlyServer(byStatus: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(byStatus).filter(([code]) => Number(code) >= 500));
+}
+
 function mainStatus(byStatus: Readonly<Record<string, number>>): number {
   let best = 0;
   let most = -1;
@@ -200,7 +203,7 @@ function cap(text: string): string {
 
 export const requestErrors: Rule<Signal, State> = {
   id: 'request-errors',
-  title: 'Storms of error responses in request.log, per repository and status',
+  title: 'Storms of error responses in request.log, per repository',
   severity: 'warning',
   category: 'requests',
   reads: [{ input: 'request', statuses: [[400, 599]] }],
@@ -220,7 +223,6 @@ export const requestErrors: Rule<Signal, State> = {
     return {
       subject,
       repository,
-      statusKey: event.status >= 500 ? '5xx' : String(event.status),
       status: event.status,
       method: event.method.length > 10 ? event.method.slice(0, 10) : event.method,
       path: withoutQuery(event.path),
@@ -229,12 +231,14 @@ export const requestErrors: Rule<Signal, State> = {
     };
   },
 
+  // Every error status of one repository is one storm: the most frequent gives the cause, the
+  // others are listed (a repository answering 404 and 403 at once is one problem to look at).
   key(signal) {
-    return `${signal.subject}\u0000${signal.statusKey}`;
+    return signal.subject;
   },
 
   open(signal) {
-    return { subject: signal.subject, repository: signal.repository, statusKey: signal.statusKey, byStatus: {}, byMethod: {}, users: [], lastRequest: '' };
+    return { subject: signal.subject, repository: signal.repository, byStatus: {}, byMethod: {}, users: [], lastRequest: '' };
   },
 
   distinct(signal) {
@@ -250,18 +254,20 @@ export const requestErrors: Rule<Signal, State> = {
 
   describe(state, group) {
     if (group.count < REQUEST_ERROR_THRESHOLD) return null;
-    const status = mainStatus(state.byStatus);
+    const serverErrors = Object.entries(state.byStatus).reduce((n, [code, count]) => (Number(code) >= 500 ? n + count : n), 0);
+    const server = serverErrors >= REQUEST_ERROR_THRESHOLD || serverErrors * 2 >= group.count;
+    const status = mainStatus(server ? onlyServer(state.byStatus) : state.byStatus);
     const cause = causeOf(state, status);
     const text = CAUSES[cause];
     const where = state.repository ? `repository ${state.subject}` : state.subject === 'other paths' ? 'Nexus' : `the ${state.subject}`;
     const paths = group.distinct.path ?? { values: [], total: 0 };
     const clients = group.distinct.client ?? { values: [], total: 0 };
     const statuses = Object.entries(state.byStatus).map(([s, n]) => `${s} ×${thousands(n)}`);
-    const severity: Severity = state.statusKey === '5xx' ? 'error' : 'warning';
-    const label = state.statusKey === '5xx' ? `server errors (${statuses.join(', ')})` : `${state.statusKey} errors`;
+    const severity: Severity = server ? 'error' : 'warning';
+    const label = server ? `server errors (${statuses.join(', ')})` : statuses.length === 1 ? `${status} errors` : `errors (${statuses.join(', ')})`;
     return {
       subject: state.repository ? { type: 'repository', name: state.subject } : { type: 'path', name: state.subject },
-      fingerprint: [state.subject, state.statusKey === '5xx' ? '5xx' : status],
+      fingerprint: [state.subject],
       summary:
         `${cap(where)} answered ${label} ${howOften(group.count, group.firstTime, group.lastTime)}` +
         ` to ${plural(clients.total, 'client')} on ${plural(paths.total, 'path')} (${listOf(paths.values, paths.total, 2)}).`,
