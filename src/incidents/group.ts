@@ -5,7 +5,7 @@
  */
 import type { AnyEvent, Evidence, InputKind } from '../events/log-event';
 import type { DistinctValues } from '../rules/rule';
-import { hash32 } from './stable-hash';
+import { hash32, stableHash } from './stable-hash';
 
 export interface EnvelopeLimits {
   /** Evidence lines kept per incident, the last line included. */
@@ -29,11 +29,20 @@ const HASH_BYTES = 16;
 const CHAR_BYTES = 2;
 const GROUP_BYTES = 600;
 
+/** What an incident id is made of: its rule, its key (the group's), and the first line's time and place. */
+export interface IdSeed {
+  rule: string;
+  time: number;
+  line: number;
+}
+
 export class OpenGroup {
   readonly rule: number;
   readonly key: string;
   readonly kind: InputKind;
-  readonly id: string;
+  /** The id, hashed on first use: most runs of a storm are folded or discarded without one. */
+  private idValue: string | null;
+  private readonly idSeed: IdSeed | null;
   state: unknown;
   firstTime: number;
   lastTime: number;
@@ -64,11 +73,12 @@ export class OpenGroup {
   prev: OpenGroup | null = null;
   next: OpenGroup | null = null;
 
-  constructor(rule: number, key: string, kind: InputKind, id: string, state: unknown, event: AnyEvent) {
+  constructor(rule: number, key: string, kind: InputKind, id: string | IdSeed, state: unknown, event: AnyEvent) {
     this.rule = rule;
     this.key = detached(key);
     this.kind = kind;
-    this.id = id;
+    this.idValue = typeof id === 'string' ? id : null;
+    this.idSeed = typeof id === 'string' ? null : id;
     this.state = state;
     this.firstTime = event.time;
     this.lastTime = event.time;
@@ -77,6 +87,14 @@ export class OpenGroup {
     this.thread = detachedOrNull('thread' in event ? event.thread : null);
     this.user = detachedOrNull('user' in event ? event.user : 'userId' in event ? event.userId : null);
     this.bytes += key.length * CHAR_BYTES;
+  }
+
+  get id(): string {
+    if (this.idValue === null) {
+      const seed = this.idSeed as IdSeed;
+      this.idValue = stableHash([seed.rule, this.key, seed.time, seed.line]);
+    }
+    return this.idValue;
   }
 
   /** Estimated bytes of the rule's state at its last measure (part of `bytes`). */
