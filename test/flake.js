@@ -17,6 +17,9 @@ const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.RUNS ?? 5);
 const CORES = os.availableParallelism();
 const LOGS = fs.mkdtempSync(path.join(os.tmpdir(), 'nla-flake-'));
+// A run still going after this long hangs (jest waiting on a handle a test left open): it is
+// stopped and counted as failed, so the script always ends.
+const HANG_MINUTES = Number(process.env.HANG_MINUTES ?? 40);
 
 // One busy loop per core, at normal priority: the tests compete for every core all along.
 const burners = Array.from({ length: CORES }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
@@ -34,9 +37,15 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 /** One `npm test`; resolves with its exit code and what .jest-results.json says. */
 function runTests(log) {
   const out = fs.openSync(log, 'w');
-  const child = spawn('npm', ['test'], { cwd: ROOT, stdio: ['ignore', out, out] });
+  const child = spawn('npm', ['test'], { cwd: ROOT, stdio: ['ignore', out, out], detached: true });
+  let hung = false;
+  const guard = setTimeout(() => {
+    hung = true;
+    process.kill(-child.pid, 'SIGKILL'); // npm, jest and whatever the tests started
+  }, HANG_MINUTES * 60_000);
   return new Promise((resolve) =>
     child.on('close', (status) => {
+      clearTimeout(guard);
       fs.closeSync(out);
       let results = null;
       try {
@@ -44,7 +53,7 @@ function runTests(log) {
       } catch {
         // the build or the type-check failed before jest ran
       }
-      resolve({ status, results });
+      resolve({ status: hung ? 'hung' : status, results });
     }),
   );
 }
@@ -58,7 +67,12 @@ function runTests(log) {
     const started = Date.now();
     const { status, results } = await runTests(log);
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
-    const counts = results === null ? 'no jest results (build or type-check failed)' : `${results.numPassedTests} passed, ${results.numFailedTests} failed`;
+    const counts =
+      status === 'hung'
+        ? `stopped after ${HANG_MINUTES} min: hung`
+        : results === null
+          ? 'no jest results (build or type-check failed)'
+          : `${results.numPassedTests} passed, ${results.numFailedTests} failed`;
     const ok = status === 0;
     if (ok) passed++;
     console.log(`run ${run}: ${ok ? 'pass' : 'FAIL'} (${counts}, ${seconds} s) ${log}`);
