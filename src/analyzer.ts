@@ -22,7 +22,7 @@ export interface AnalyzerOptions {
   windowMs?: number;
   /** Open groups kept at once; past it the oldest is emitted with closeReason `evicted`. Default 10,000. */
   maxOpenGroups?: number;
-  /** Estimated bytes of open groups (evidence and distinct values) kept at once; past it the oldest are evicted. Default 64 MiB. */
+  /** Estimated bytes of open groups (evidence, distinct values, what rules keep) kept at once; past it the oldest are evicted. Default 32 MiB. */
   maxOpenBytes?: number;
   /** Bytes kept of a longer line (the line is flagged and counted). Default 1 MiB. */
   maxLineBytes?: number;

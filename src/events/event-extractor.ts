@@ -33,6 +33,13 @@ export interface ExtractorState {
   counters: SourceCounters;
 }
 
+/**
+ * Characters of an event (header, joined wraps and kept exception lines) decoded at most: 16 KiB,
+ * far past any message a rule parses; a longer line is searched whole for literals but decoded
+ * cut (its evidence gives its length), so hostile megabyte lines make no megabyte strings.
+ */
+export const MAX_EVENT_CHARS = 16 * 1024;
+
 const recordScan = new HeaderScan();
 
 /** A line starts a nexus.log record when a timestamp (any variant) and a level start it. */
@@ -61,7 +68,7 @@ export class EventExtractor {
           plan: options.plan[options.kind],
           ruleCount: options.plan.ruleCount,
           maxContinuationLines: options.maxContinuationLines,
-          maxEventChars: options.maxLineBytes,
+          maxEventChars: Math.min(options.maxLineBytes, MAX_EVENT_CHARS),
         },
         this.counters,
       );

@@ -45,6 +45,8 @@ export interface NexusEvent extends EventOrigin, Omit<ParsedHeader, 'epochMs' | 
   continuationDropped: number;
   /** A line of this event was longer than the line cap and was cut. */
   truncated: boolean;
+  /** Bytes of the header line as logged, when it was longer than what is decoded of an event (its text is cut). */
+  lineBytes?: number;
 }
 
 /** @deprecated since schema 2: use NexusEvent (kept as an alias for rules written against 0.1). */
@@ -109,6 +111,6 @@ export interface Evidence {
   offset: number;
   /** The line as logged, hard wraps repaired; cut at the evidence cap (see `length`). */
   text: string;
-  /** Present when `text` was cut: the length of the whole line, in characters. */
+  /** Present when `text` was cut: the length of the whole line, in characters (in bytes when the line was too long to decode whole). */
   length?: number;
 }

@@ -71,6 +71,8 @@ interface PendingEvent {
   continuationChars: number;
   continuationDropped: number;
   truncated: boolean;
+  /** Bytes of the header line when it was cut at maxEventChars. */
+  lineBytes: number | null;
 }
 
 /** Where an assembler is, as plain JSON. */
@@ -134,7 +136,7 @@ export class NexusAssembler {
     if (routes.needsLogger) {
       if (!this.scan.scanLogger(buf, end)) {
         // No ` - `: a header cut by a wrap. Join what follows before deciding.
-        this.pending = this.newPending(null, Buffer.from(buf.subarray(start, end)), level, 0, [], lineNumber, byteOffset, flags, 0);
+        this.pending = this.newPending(null, Buffer.from(buf.subarray(start, this.cut(start, end))), level, 0, [], lineNumber, byteOffset, this.cutFlags(start, end, flags), 0);
         return;
       }
       loggerHash = this.scan.loggerHash;
@@ -151,8 +153,22 @@ export class NexusAssembler {
     const relevant = candidates.size > 0;
     if (!relevant && (own?.continuation ?? null) === null && (any?.continuation ?? null) === null) return;
     this.pending = relevant
-      ? this.newPending(buf.toString('utf8', start, end), null, level, loggerHash, this.candidates.list.slice(), lineNumber, byteOffset, flags, -1)
-      : this.newPending(null, Buffer.from(buf.subarray(start, end)), level, loggerHash, [], lineNumber, byteOffset, flags, -1);
+      ? this.newPending(buf.toString('utf8', start, this.cut(start, end)), null, level, loggerHash, this.candidates.list.slice(), lineNumber, byteOffset, this.cutFlags(start, end, flags), -1)
+      : this.newPending(null, Buffer.from(buf.subarray(start, this.cut(start, end))), level, loggerHash, [], lineNumber, byteOffset, this.cutFlags(start, end, flags), -1);
+    if (end - start > this.options.maxEventChars) this.pending.lineBytes = end - start;
+  }
+
+  /**
+   * Where an event's header is cut: at `maxEventChars` bytes (64 KiB by default), far past any
+   * real message, so a hostile line of 1 MiB is never decoded whole (each such string is garbage
+   * V8 lets pile up; the literals were already searched in the bytes). The event is flagged.
+   */
+  private cut(start: number, end: number): number {
+    return Math.min(end, start + this.options.maxEventChars);
+  }
+
+  private cutFlags(start: number, end: number, flags: number): number {
+    return end - start > this.options.maxEventChars ? flags | LINE_TRUNCATED : flags;
   }
 
   /** Searches a header's message with the literals of its logger's rules and of the rules of any logger; true when one holds. */
@@ -170,7 +186,7 @@ export class NexusAssembler {
   }
 
   private newPending(header: string | null, bytes: Buffer | null, level: number, loggerHash: number, rules: number[], line: number, offset: number, flags: number, joining: number): PendingEvent {
-    return { header, bytes, level, loggerHash, rules, line, offset, joining, keep: null, continuation: [], continuationChars: 0, continuationDropped: 0, truncated: (flags & LINE_TRUNCATED) !== 0 };
+    return { header, bytes, level, loggerHash, rules, line, offset, joining, keep: null, continuation: [], continuationChars: 0, continuationDropped: 0, truncated: (flags & LINE_TRUNCATED) !== 0, lineBytes: null };
   }
 
   /** Hands on the event in progress, if any (end of a source, or a live stream gone quiet). */
@@ -395,6 +411,7 @@ export class NexusAssembler {
       continuation: repaired.rest,
       continuationDropped: pending.continuationDropped,
       truncated: pending.truncated,
+      ...(pending.lineBytes === null ? {} : { lineBytes: pending.lineBytes }),
     };
     this.sink.event(event, rules);
   }

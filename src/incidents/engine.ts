@@ -95,7 +95,7 @@ interface Parked {
 }
 
 const DEFAULT_LIMITS: EnvelopeLimits = { maxEvidence: 32, maxEvidenceChars: 2048, distinctLimit: 20, distinctTracked: 10_000 };
-export const DEFAULT_MAX_OPEN_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_OPEN_BYTES = 32 * 1024 * 1024;
 /** Groups parked for enrichment at most; past it they are reported as they are. */
 const MAX_PARKED = 10_000;
 

@@ -278,7 +278,8 @@ export function estimateBytes(value: unknown, depth = 0): number {
 export function evidenceOf(event: AnyEvent, maxChars: number): Evidence {
   const { source, line, offset, text } = event;
   if (text.length <= maxChars) return { source, line, offset, text };
-  return { source, line, offset, text: detached(text.slice(0, maxChars)), length: text.length };
+  const length = 'lineBytes' in event && event.lineBytes !== undefined ? event.lineBytes : text.length;
+  return { source, line, offset, text: detached(text.slice(0, maxChars)), length };
 }
 
 /**

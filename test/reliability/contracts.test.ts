@@ -88,7 +88,7 @@ describe('snapshots are bounded by the options, not by the lines', () => {
     const incidents = [...found, ...analyzer.end()].filter((i) => i.rule === 'docker-manifest-missing-layers');
     expect(incidents).toHaveLength(200); // none lost: some reported early (evicted), the rest at the end
     expect(new Set(incidents.map((i) => i.closeReason))).toEqual(new Set(['evicted', 'end-of-input']));
-    expect(incidents[0]?.evidence[0]).toMatchObject({ length: expect.any(Number) });
+    expect(incidents[0]?.evidence[0]?.length).toBeGreaterThan(200_000); // the line as logged, though only 16 KiB was decoded
     expect(incidents[0]?.evidence[0]?.text.length).toBe(2048);
   });
 });
