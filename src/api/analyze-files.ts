@@ -268,6 +268,16 @@ function epochOf(time: number | Date | undefined): number | undefined {
   return time instanceof Date ? time.getTime() : time;
 }
 
+/** Whether a run was stopped (a function: TypeScript would keep an earlier check's narrowing). */
+function stopped(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** Bytes analyzed between two looks at the clock. */
+const WRITE_SLICE_BYTES = 256 * 1024;
+/** Work done in one turn of the event loop before it gets one (for signals). */
+const TURN_BUDGET_MS = 100;
+
 async function* readInTurn(analyzer: Analyzer, inputs: readonly PlannedInput[], options: AnalyzeFilesOptions, knownCuts: ReadonlySet<string>): AsyncGenerator<Step> {
   const readOptions = {
     ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
@@ -302,7 +312,19 @@ async function* readInTurn(analyzer: Analyzer, inputs: readonly PlannedInput[], 
         break;
       }
       if (next.done === true) break;
-      yield { incidents: analyzer.write(next.value) };
+      // A dense 1 MiB chunk (a storm of relevant lines) can take a few hundred ms: it is written
+      // in slices, and once a slice ran past a turn's budget the event loop gets a turn, so a stop
+      // (SIGTERM) is seen within about that budget. A quiet chunk takes a few ms: no extra turn.
+      const chunk = next.value;
+      let turnStarted = Date.now();
+      for (let at = 0; at < chunk.length; at += WRITE_SLICE_BYTES) {
+        if (Date.now() - turnStarted > TURN_BUDGET_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (stopped(options.signal)) return;
+          turnStarted = Date.now();
+        }
+        yield { incidents: analyzer.write(chunk.subarray(at, Math.min(chunk.length, at + WRITE_SLICE_BYTES))) };
+      }
     }
   }
 }

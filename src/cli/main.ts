@@ -137,12 +137,13 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   // SIGINT/SIGTERM: stop reading and report every open group (closeReason "shutdown"), exit 0.
   // If the reading loop is stuck (a FIFO with no writer yet), the open groups are reported from
-  // here after a short grace. A second signal finds no handler and ends the process at once.
+  // here after a short grace. Once the run has stopped its analyzer, it is writing what was open
+  // and ends by itself: exiting then would lose those. A second signal ends the process at once.
   const stop = new AbortController();
   const onSignal = (): void => {
     stop.abort();
     setTimeout(() => {
-      if (finished) return;
+      if (finished || analyzer?.hasEnded === true) return;
       const open = analyzer !== undefined && !analyzer.hasEnded ? analyzer.shutdown() : [];
       for (const incident of open) {
         writeSync(1, render(incident));
