@@ -247,7 +247,6 @@ export class OpenGroup {
   }
 }
 
-/** The evidence line of an event, cut at `maxChars` (its length kept). */
 /**
  * Rough bytes of a rule's state: strings at two bytes a character, 16 per other value, walked
  * to a bounded depth and node count (a huge array is sampled: its first entries scaled up).
@@ -275,6 +274,7 @@ export function estimateBytes(value: unknown, depth = 0): number {
   return bytes;
 }
 
+/** The evidence line of an event, cut at `maxChars` (its length kept). */
 export function evidenceOf(event: AnyEvent, maxChars: number): Evidence {
   const { source, line, offset, text } = event;
   if (text.length <= maxChars) return { source, line, offset, text };
