@@ -25,6 +25,8 @@ import { parseTimestamp } from './timestamp';
 import type { EventSink, SourceCounters } from './event-sink';
 
 const LINE_TRUNCATED = 2;
+/** Stands for the middle of a line too long to decode whole. */
+const CUT_MARK = Buffer.from(' [...] ');
 /** Ticks: one per header line that crosses a boundary of this many bytes. */
 export const TICK_BYTES = 64 * 1024;
 /** Lines joined at most to a header cut before its separator. */
@@ -136,7 +138,7 @@ export class NexusAssembler {
     if (routes.needsLogger) {
       if (!this.scan.scanLogger(buf, end)) {
         // No ` - `: a header cut by a wrap. Join what follows before deciding.
-        this.pending = this.newPending(null, Buffer.from(buf.subarray(start, this.cut(start, end))), level, 0, [], lineNumber, byteOffset, this.cutFlags(start, end, flags), 0);
+        this.pending = this.newPending(null, this.bytesOf(buf, start, end), level, 0, [], lineNumber, byteOffset, this.cutFlags(start, end, flags), 0);
         return;
       }
       loggerHash = this.scan.loggerHash;
@@ -153,18 +155,22 @@ export class NexusAssembler {
     const relevant = candidates.size > 0;
     if (!relevant && (own?.continuation ?? null) === null && (any?.continuation ?? null) === null) return;
     this.pending = relevant
-      ? this.newPending(buf.toString('utf8', start, this.cut(start, end)), null, level, loggerHash, this.candidates.list.slice(), lineNumber, byteOffset, this.cutFlags(start, end, flags), -1)
-      : this.newPending(null, Buffer.from(buf.subarray(start, this.cut(start, end))), level, loggerHash, [], lineNumber, byteOffset, this.cutFlags(start, end, flags), -1);
+      ? this.newPending(this.bytesOf(buf, start, end).toString('utf8'), null, level, loggerHash, this.candidates.list.slice(), lineNumber, byteOffset, this.cutFlags(start, end, flags), -1)
+      : this.newPending(null, this.bytesOf(buf, start, end), level, loggerHash, [], lineNumber, byteOffset, this.cutFlags(start, end, flags), -1);
     if (end - start > this.options.maxEventChars) this.pending.lineBytes = end - start;
   }
 
   /**
-   * Where an event's header is cut: at `maxEventChars` bytes (64 KiB by default), far past any
-   * real message, so a hostile line of 1 MiB is never decoded whole (each such string is garbage
-   * V8 lets pile up; the literals were already searched in the bytes). The event is flagged.
+   * A header's bytes, copied; past `maxEventChars` only its head and its tail, joined by
+   * CUT_MARK, so a hostile line of 1 MiB is never decoded whole (each such string is garbage V8
+   * lets pile up; the literals were already searched in all its bytes) while what parsers read at
+   * either end (a name at the start, `(FAILED)` at the end) is still there. The event is flagged.
    */
-  private cut(start: number, end: number): number {
-    return Math.min(end, start + this.options.maxEventChars);
+  private bytesOf(buf: Buffer, start: number, end: number): Buffer {
+    const max = this.options.maxEventChars;
+    if (end - start <= max) return Buffer.from(buf.subarray(start, end));
+    const half = Math.floor((max - CUT_MARK.length) / 2);
+    return Buffer.concat([buf.subarray(start, start + half), CUT_MARK, buf.subarray(end - half, end)]);
   }
 
   private cutFlags(start: number, end: number, flags: number): number {

@@ -95,8 +95,8 @@ describe('nexus.log joined with request.log', () => {
 
   it('a folder brings its request.log along; pushes without matching requests are unchanged', async () => {
     const all = await pushes([SAMPLES]);
-    expect(all).toHaveLength(11);
-    expect(all.filter((i) => i.client !== null).map((i) => i.image).sort()).toEqual(['team-a/api-server', 'team-b/worker']);
+    expect(all).toHaveLength(12); // 11 pushes of the push story, 1 of the broken server (samples/README.md)
+    expect(all.filter((i) => i.client !== null).map((i) => i.image).sort()).toEqual(['team-a/api-server', 'team-b/worker', 'team-c/api']); // team-c/api: the broken server's request.log, in its support zip
     expect(all.find((i) => i.image === 'ml/trainer')?.client).toBeNull(); // its thread later served a GET /v2/ only
   });
 });
