@@ -21,6 +21,9 @@ const { runEdge } = require(dist + '/fleet/edge.js');
 const { FileCheckpointStore } = require(dist + '/fleet/checkpoint-file.js');
 const { connectNats } = require(dist + '/fleet/nats.js');
 const [url, file, node, checkpoint, killAt] = process.argv.slice(1);
+// Installed first: a stop that comes while connecting must still end the run cleanly.
+const stop = new AbortController();
+process.once('SIGTERM', () => stop.abort());
 (async () => {
   const nc = await connectNats(url, 'crash-window');
   const inner = new FileCheckpointStore(checkpoint, node);
@@ -33,8 +36,6 @@ const [url, file, node, checkpoint, killAt] = process.argv.slice(1);
       if (++saves === Number(killAt)) process.kill(process.pid, 'SIGKILL');
     },
   };
-  const stop = new AbortController();
-  process.once('SIGTERM', () => stop.abort());
   await runEdge({
     path: file, node, nc, stream: { name: 'NEXUS_INCIDENTS' }, store, fromStart: true, signal: stop.signal, commitMs: 0,
     onReady: (ready) => process.stderr.write('ready ' + JSON.stringify(ready) + '\\n'),
@@ -43,12 +44,17 @@ const [url, file, node, checkpoint, killAt] = process.argv.slice(1);
 })();
 `;
 
-function run(args: string[]): { done: Promise<{ code: number | null; signal: string | null; stderr: string }>; stop: () => void } {
+function run(args: string[]): { done: Promise<{ code: number | null; signal: string | null; stderr: string }>; ready: Promise<void>; stop: () => void } {
   const child = spawn(process.execPath, ['-e', SCRIPT, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+    if (stderr.includes('ready ')) markReady();
+  });
   const done = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr })));
-  return { done, stop: () => child.kill('SIGTERM') };
+  return { done, ready, stop: () => child.kill('SIGTERM') };
 }
 
 describeWithNats('fleet: kill -9 between checkpoint and publish', () => {
@@ -90,6 +96,7 @@ describeWithNats('fleet: kill -9 between checkpoint and publish', () => {
 
     // A run that is not killed catches up; then the stream holds each record once.
     const last = run([nats.url, file, node, checkpoint, '0']);
+    await last.ready; // connected and reading: what is in the stream now cannot all be from before it
     const total = expectedRecords(readFileSync(file, 'utf8'), file).length;
     await waitUntil(`${total} records in the stream`, async () => (await readStream(nats.url)).length >= total, 120_000, 200);
     last.stop();
