@@ -1,23 +1,48 @@
 /**
- * The CLI's own messages, on stderr through pino: one readable line each by default
+ * The CLI's own messages, on stderr: one readable line each by default
  * (`nexus-log-analyzer: error: nexus.log: permission denied`), or pino's JSON records with
  * `--log-format json` for log pipelines. stdout only ever carries incidents.
+ *
+ * The readable lines are written here directly and pino is required only when JSON records are
+ * asked for: a run that reports nothing on stderr then loads none of it.
  */
 import type { Writable } from 'node:stream';
-import pino, { type Logger } from 'pino';
 
 export type LogFormat = 'human' | 'json';
 
-export function createDiagnostics(format: LogFormat, stderr: Writable, level = 'info'): Logger {
-  const base = { name: 'nexus-log-analyzer' };
-  if (format === 'json') return pino({ level, base }, pino.destination({ dest: 2, sync: true }));
-  return pino({ level, base }, { write: (record: string) => stderr.write(humanLine(record)) });
+/** Context fields of a message (the input or rule it is about): kept in JSON records. */
+export type DiagnosticFields = Record<string, unknown>;
+
+interface LogMethod {
+  (message: string): void;
+  (fields: DiagnosticFields, message: string): void;
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
+/** The subset of pino's logger the CLI uses, so either implementation fits. */
+export interface Diagnostics {
+  error: LogMethod;
+  warn: LogMethod;
+  info: LogMethod;
+  debug: LogMethod;
+}
 
-function humanLine(record: string): string {
-  const parsed = JSON.parse(record) as { level?: number; msg?: string };
-  const level = LEVEL_NAMES[parsed.level ?? 30] ?? 'info';
-  return `nexus-log-analyzer: ${level === 'info' ? '' : `${level}: `}${parsed.msg ?? ''}\n`;
+type LevelName = keyof Diagnostics;
+
+const LEVELS: Record<LevelName, number> = { debug: 20, info: 30, warn: 40, error: 50 };
+const LABELS: Record<LevelName, string> = { debug: 'debug: ', info: '', warn: 'warning: ', error: 'error: ' };
+
+export function createDiagnostics(format: LogFormat, stderr: Writable, level: LevelName = 'info'): Diagnostics {
+  if (format === 'json') {
+    const pino = require('pino') as typeof import('pino');
+    return pino.pino({ level, base: { name: 'nexus-log-analyzer' } }, pino.destination({ dest: 2, sync: true }));
+  }
+  const threshold = LEVELS[level];
+  const method = (name: LevelName): LogMethod => {
+    if (LEVELS[name] < threshold) return () => undefined;
+    return ((first: DiagnosticFields | string, second?: string) => {
+      const message = typeof first === 'string' ? first : (second ?? '');
+      stderr.write(`nexus-log-analyzer: ${LABELS[name]}${message}\n`);
+    }) as LogMethod;
+  };
+  return { error: method('error'), warn: method('warn'), info: method('info'), debug: method('debug') };
 }

@@ -8,7 +8,6 @@ import { accessSync, constants, statSync, writeFileSync, writeSync } from 'node:
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { CommanderError } from 'commander';
-import type { Logger } from 'pino';
 import type { Analyzer } from '../analyzer';
 import { analyzeFiles } from '../api/analyze-files';
 import { atLeast, type Incident } from '../incidents/incident';
@@ -26,7 +25,7 @@ import { STDIN } from '../source/resolve-inputs';
 import { describeSupportZip } from '../source/support-zip';
 import { checkFleetOptions } from '../fleet/cli-options';
 import { findDefaultLogFolder } from './default-input';
-import { createDiagnostics } from './diagnostics';
+import { createDiagnostics, type Diagnostics } from './diagnostics';
 import { colorWanted, parseOptions, type CliOptions } from './options';
 
 export const EXIT_OK = 0;
@@ -285,7 +284,7 @@ function checkOptions(options: CliOptions): string | null {
  * The paths to read. With none given: stdin when something is piped in; on a terminal, the
  * usual Nexus log folder, or a short help and undefined when there is none.
  */
-function inputPaths(options: CliOptions, log: Logger): string[] | undefined {
+function inputPaths(options: CliOptions, log: Diagnostics): string[] | undefined {
   if (options.paths.length > 0) return options.paths;
   if (!process.stdin.isTTY) return [STDIN];
   const folder = findDefaultLogFolder();
@@ -358,7 +357,7 @@ function formatRuleList(rules: readonly AnyRule[]): string {
   return `${rules.map(describe).join('\n')}\nEvery built-in rule is on; --disable-rule <id> leaves one out. Your own rules: --rules <file> (${publishedAddress('docs/rules/custom-rules.md')}).\n`;
 }
 
-function reportStats(analyzer: Analyzer, options: CliOptions, log: Logger): void {
+function reportStats(analyzer: Analyzer, options: CliOptions, log: Diagnostics): void {
   const stats = analyzer.stats;
   if (options.stats) {
     const byRule = Object.entries(stats.incidentsByRule).map(([rule, n]) => `${rule} ${n}`).join(', ');

@@ -1,7 +1,7 @@
 /** `--follow PATH --publish URL`: the edge, run from the CLI until SIGINT/SIGTERM. */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Logger } from 'pino';
+import type { Diagnostics } from '../cli/diagnostics';
 import type { CliOptions } from '../cli/options';
 import { Metrics } from '../outputs/metrics';
 import type { AnyRule } from '../rules/rule';
@@ -10,7 +10,7 @@ import { runEdge } from './edge';
 import { checkNodeName, defaultNodeName } from './names';
 import { connectNats, errorText, watchConnection } from './nats-status';
 
-export async function runEdgeCommand(options: CliOptions, target: string, rules: AnyRule[], log: Logger): Promise<number> {
+export async function runEdgeCommand(options: CliOptions, target: string, rules: AnyRule[], log: Diagnostics): Promise<number> {
   const url = options.publish as string;
   const node = checkNodeName(options.node ?? defaultNodeName());
   const file = await followTarget(target);
