@@ -302,29 +302,35 @@ async function* readInTurn(analyzer: Analyzer, inputs: readonly PlannedInput[], 
       }
       continue;
     }
-    for (;;) {
-      let next: IteratorResult<Buffer>;
-      try {
-        next = await chunks.next();
-      } catch (error) {
-        // Only the read is an input error: a rule's bug below surfaces as itself.
-        yield { incidents: [], error: toInputError(input.name, error) };
-        break;
-      }
-      if (next.done === true) break;
-      // A dense 1 MiB chunk (a storm of relevant lines) can take a few hundred ms: it is written
-      // in slices, and once a slice ran past a turn's budget the event loop gets a turn, so a stop
-      // (SIGTERM) is seen within about that budget. A quiet chunk takes a few ms: no extra turn.
-      const chunk = next.value;
-      let turnStarted = Date.now();
-      for (let at = 0; at < chunk.length; at += WRITE_SLICE_BYTES) {
-        if (Date.now() - turnStarted > TURN_BUDGET_MS) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          if (stopped(options.signal)) return;
-          turnStarted = Date.now();
+    try {
+      for (;;) {
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await chunks.next();
+        } catch (error) {
+          // Only the read is an input error: a rule's bug below surfaces as itself.
+          yield { incidents: [], error: toInputError(input.name, error) };
+          break;
         }
-        yield { incidents: analyzer.write(chunk.subarray(at, Math.min(chunk.length, at + WRITE_SLICE_BYTES))) };
+        if (next.done === true) break;
+        // A dense 1 MiB chunk (a storm of relevant lines) can take a few hundred ms: it is written
+        // in slices, and once a slice ran past a turn's budget the event loop gets a turn, so a stop
+        // (SIGTERM) is seen within about that budget. A quiet chunk takes a few ms: no extra turn.
+        // Once stopped, no further slice is read: what is left to do is writing what was found.
+        const chunk = next.value;
+        let turnStarted = Date.now();
+        for (let at = 0; at < chunk.length; at += WRITE_SLICE_BYTES) {
+          if (Date.now() - turnStarted > TURN_BUDGET_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            turnStarted = Date.now();
+          }
+          if (stopped(options.signal)) return;
+          yield { incidents: analyzer.write(chunk.subarray(at, Math.min(chunk.length, at + WRITE_SLICE_BYTES))) };
+        }
       }
+    } finally {
+      // Stopped mid-file (or the consumer left): the reader closes its file now, not at garbage collection.
+      await chunks.return(undefined);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -89,5 +89,27 @@ describe('analyzeFiles', () => {
     const incidents = await all(dir, { onInputError: (error: InputError) => errors.push(error.input) });
     expect(errors).toEqual([damaged]);
     expect(incidents.map((i) => i.image).sort()).toEqual(['ctbots/base/llamafactory', 'early']);
+  });
+  it('closes the file it was reading when the consumer stops mid-file (not left to garbage collection)', async () => {
+    const file = path.join(tempDir(), 'nexus.log');
+    const filler = (i: number): string => `2025-01-01 10:05:00,000+0000 INFO  [t]  *SYSTEM org.x.Y - filler line ${i} ${'x'.repeat(60)}`;
+    const lines = [missingLayerLine('2025-01-01 10:00:00,000+0000', 'l1', 'early', '1'), rejectionLine('2025-01-01 10:00:00,005+0000', 'early', '1')];
+    // 6 MB of later lines: the push closes in the first chunk, and the file has many more.
+    for (let i = 0; i < 70_000; i++) lines.push(filler(i));
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    let first: Incident | undefined;
+    for await (const incident of analyzeFiles(file)) {
+      first = incident;
+      break;
+    }
+    expect(first?.rule).toBe('docker-manifest-missing-layers');
+    const openFiles = readdirSync('/proc/self/fd').map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+    expect(openFiles).not.toContain(file);
   });
 });
