@@ -143,7 +143,7 @@ const snapshotCheck = object({
       }),
       framing: object(
         {
-          kind: string({ nullable: true, oneOf: ['plain', 'compose', 'kubectl', 'cri', 'docker-json', 'quoted', 'indented'] }),
+          kind: string({ nullable: true, oneOf: ['plain', 'compose', 'kubectl', 'cri', 'docker-json', 'quoted', 'indented', 'journal', 'prefixed'] }),
           detail: textOrNull,
           waiting: array(tuple(text, count, count, count, count)),
           waitingBytes: count,

@@ -369,7 +369,8 @@ function reportStats(analyzer: Analyzer, options: CliOptions, log: Diagnostics):
         `${stats.evicted} evicted`,
     );
   }
-  if (stats.lines > 0 && stats.events === 0) {
+  // Loose text that told something (a pasted stack trace, a task e-mail) needs no warning.
+  if (stats.lines > 0 && stats.events === 0 && stats.incidents === 0) {
     log.warn(
       `no log record in ${stats.lines} lines read: is this a nexus.log? Layouts read: nexus.log, console output, docker compose, kubectl, CRI and ` +
         `json-file container logs, quoted or indented excerpts, request.log, audit.log, support zips (${publishedAddress('docs/architecture.md')})`,

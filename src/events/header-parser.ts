@@ -120,3 +120,16 @@ export function parseHeaderTail(text: string): ParsedHeader | undefined {
   const parsed = parseHeader(SYNTHETIC_TIMESTAMP + text.slice(start));
   return parsed === undefined ? undefined : { ...parsed, epochMs: Number.NaN, timestampText: '' };
 }
+
+/** `org.sonatype.nexus...ViewServlet - message`: a logger's full name, then ` - `. Segments cannot overlap: linear. */
+const LOGGER_THEN_MESSAGE = /^\s*((?:[a-z_][\w$]*\.){2,}[A-Z][\w$]*) - /;
+
+/**
+ * A line that keeps only the logger and message of its header (a selection that starts after the
+ * thread, a log viewer showing columns apart): `level` is empty, the time is not in the line.
+ */
+export function parseLoggerLine(text: string): ParsedHeader | undefined {
+  const found = LOGGER_THEN_MESSAGE.exec(text.slice(0, 300));
+  if (found === null) return undefined;
+  return { epochMs: Number.NaN, timestampText: '', level: '', thread: '', node: null, user: null, logger: found[1] as string, message: text.slice(found[0].length) };
+}

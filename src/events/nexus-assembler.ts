@@ -15,8 +15,8 @@
  * header line that crosses a 64 KiB boundary of the source is reported as a tick: positions
  * only, so any chunking gives the same ticks.
  */
-import { HeaderScan, LEVEL_ERROR, LEVEL_WARN, levelCode, loggerKey } from './header-scan';
-import { parseHeader, parseHeaderTail } from './header-parser';
+import { HeaderScan, LEVEL_ERROR, LEVEL_WARN, levelCode, levelName, loggerKey } from './header-scan';
+import { parseHeader, parseHeaderTail, parseLoggerLine } from './header-parser';
 import { hasUnclosedDelimiter, repairHardWraps } from './hard-wraps';
 import { Candidates, type LiteralSet } from './literal-set';
 import type { LevelRoutes, NexusPlan } from './dispatch-plan';
@@ -249,16 +249,18 @@ export class NexusAssembler {
     orphans.forEach((orphan, at) => {
       if (orphan.frame) return;
       const bytes = Buffer.from(orphan.text, 'utf8');
-      const header = parseHeaderTail(orphan.text);
+      const header = parseHeaderTail(orphan.text) ?? parseLoggerLine(orphan.text);
       this.candidates.clear();
       let level = LEVEL_ERROR;
-      if (header !== undefined) {
+      if (header !== undefined && header.level !== '') {
         level = levelCode(header.level);
-        const routes = plan.levels[level];
-        const message = Buffer.from(header.message, 'utf8');
-        for (const route of [routes?.byLogger.get(loggerKey(header.logger)), routes?.anyLogger]) {
-          route?.header?.match(message, 0, message.length, this.candidates);
-          route?.continuation?.match(message, 0, message.length, this.candidates);
+        this.matchLoggerRoutes(plan, level, header.logger, header.message);
+      } else if (header !== undefined) {
+        // The logger without its level: the routes of ERROR, then of WARN, for that logger.
+        for (const code of [LEVEL_ERROR, LEVEL_WARN]) {
+          this.matchLoggerRoutes(plan, code, header.logger, header.message);
+          level = code;
+          if (this.candidates.size > 0) break;
         }
       } else {
         for (const code of [LEVEL_ERROR, LEVEL_WARN]) {
@@ -270,7 +272,7 @@ export class NexusAssembler {
       const rules = this.candidates.list.filter((rule) => plan.readsLogger(rule, level, header?.logger ?? ''));
       if (rules.length > 0) found.push({ at, rules, header, level });
     });
-    found.forEach(({ at, rules, header }, index) => {
+    found.forEach(({ at, rules, header, level }, index) => {
       const orphan = orphans[at] as OrphanLine;
       const next = found[index + 1]?.at ?? orphans.length;
       const continuation = orphans.slice(at + 1, next).filter((o) => !o.frame).map((o) => o.text).slice(0, this.options.maxContinuationLines);
@@ -283,7 +285,7 @@ export class NexusAssembler {
         time: time ?? 0,
         ...(time === null ? { timeUnknown: true as const } : {}),
         timestampText: '',
-        level: header?.level ?? 'ERROR',
+        level: header === undefined || header.level === '' ? (levelName(level) ?? 'ERROR') : header.level,
         thread: header?.thread ?? '',
         node: header?.node === undefined || header.node === '' ? null : header.node,
         user: header?.user ?? null,
@@ -296,6 +298,16 @@ export class NexusAssembler {
       };
       this.sink.event(event, rules);
     });
+  }
+
+  /** Candidates of a loose line with a logger: the rules of that level reading that logger, or any logger. */
+  private matchLoggerRoutes(plan: NexusPlan, level: number, logger: string, text: string): void {
+    const routes = plan.levels[level];
+    const message = Buffer.from(text, 'utf8');
+    for (const route of [routes?.byLogger.get(loggerKey(logger)), routes?.anyLogger]) {
+      route?.header?.match(message, 0, message.length, this.candidates);
+      route?.continuation?.match(message, 0, message.length, this.candidates);
+    }
   }
 
   /** The literal sets of rules reading the traces of a pending event: its logger's, and any logger's. */

@@ -7,6 +7,10 @@
  * - `docker-json`: Docker's json-file driver, `{"log":"<line>\n","stream":"stdout","time":"..."}`;
  * - `quoted`: `> ` quoted blocks pasted into issues and mails (nested `> > ` too);
  * - `indented`: markdown code indented by spaces or a tab;
+ * - `journal`: the systemd journal (`journalctl -u nexus`): `Sep 10 01:36:22 host nexus[812]: <line>`,
+ *   or with an ISO time first (`-o short-iso`);
+ * - `prefixed`: one to three names before every line (`stern`, `kubectl logs` of several pods,
+ *   a console that tags lines with the container: `nexus-0 nexus <line>`, `nexus3 <line>`);
  * - `plain`: none of these.
  *
  * Which one is decided once per source, by the first line that starts a log record under one
@@ -17,7 +21,7 @@
 import type { LineSink } from './line-splitter';
 import { LINE_TRUNCATED } from './line-splitter';
 
-export type FramingKind = 'plain' | 'compose' | 'kubectl' | 'cri' | 'docker-json' | 'quoted' | 'indented';
+export type FramingKind = 'plain' | 'compose' | 'kubectl' | 'cri' | 'docker-json' | 'quoted' | 'indented' | 'journal' | 'prefixed';
 
 export interface FramingOptions {
   /** Whether buf[start, end) starts a log record (e.g. a Nexus timestamp). */
@@ -30,7 +34,7 @@ export interface FramingOptions {
 
 export interface FramingState {
   kind: FramingKind | null;
-  /** compose: the service whose lines are kept; indented: the indent. */
+  /** compose: the service whose lines are kept; indented: the indent; prefixed: the prefix. */
   detail: string | null;
   /** Lines read before the decision: [base64, line, offset, flags, span]. */
   waiting: Array<[string, number, number, number, number]>;
@@ -104,6 +108,58 @@ function criPrefix(buf: Uint8Array, start: number, end: number): [number, boolea
   const tag = buf[at + 1];
   if ((tag !== 0x46 && tag !== 0x50) || (buf[at + 2] !== SPACE && at + 2 !== end)) return [-1, false];
   return [Math.min(at + 3, end), tag === 0x50];
+}
+
+const COLON = 0x3a;
+/** Names taken off at most before a line (`pod container`, plus one more). */
+const MAX_PREFIX_NAMES = 3;
+const MAX_NAME_BYTES = 100;
+
+/** The end of a run of name bytes from `at` (at most MAX_NAME_BYTES), or `at` when none. */
+function nameRunEnd(buf: Uint8Array, at: number, end: number): number {
+  const from = at;
+  while (at < end && at - from < MAX_NAME_BYTES && isNameByte(buf[at] as number)) at++;
+  return at;
+}
+
+/** The end of a run of bytes that are not spaces, from `at` (at most MAX_NAME_BYTES). */
+function wordEnd(buf: Uint8Array, at: number, end: number): number {
+  const from = at;
+  while (at < end && at - from < MAX_NAME_BYTES && buf[at] !== SPACE && buf[at] !== TAB) at++;
+  return at;
+}
+
+function isDigit(byte: number | undefined): boolean {
+  return byte !== undefined && byte >= 0x30 && byte <= 0x39;
+}
+
+/**
+ * A journal line's prefix: `Sep 10 01:36:22 host ident[pid]: ` (or `2025-09-10T01:36:22+0000 host
+ * ident[pid]: `): the index after it, or -1.
+ */
+function journalPrefix(buf: Uint8Array, start: number, end: number): number {
+  let at = start;
+  const first = buf[at];
+  if (first !== undefined && first >= 0x41 && first <= 0x5a && buf[at + 3] === SPACE) {
+    // `Sep 10 01:36:22 ` (the day space-padded: `Sep  1`)
+    at += 4;
+    if (buf[at] === SPACE) at++;
+    while (isDigit(buf[at])) at++;
+    if (buf[at] !== SPACE || !isDigit(buf[at + 1]) || buf[at + 3] !== COLON || buf[at + 6] !== COLON) return -1;
+    at = wordEnd(buf, at + 1, end);
+  } else if (isDigit(first) && buf[at + 4] === 0x2d && buf[at + 10] === 0x54) {
+    at = wordEnd(buf, at, end); // `2025-09-10T01:36:22+0000`
+  } else {
+    return -1;
+  }
+  if (buf[at] !== SPACE) return -1;
+  const host = at + 1;
+  at = wordEnd(buf, host, end);
+  if (at === host || buf[at] !== SPACE) return -1;
+  const ident = at + 1;
+  at = wordEnd(buf, ident, end);
+  if (at - ident < 2 || buf[at - 1] !== COLON || buf[at] !== SPACE) return -1;
+  return at + 1;
 }
 
 /** Leading `>` quote marks (each with one optional space): the index after them, or -1. */
@@ -208,6 +264,16 @@ export class LineFramer implements LineSink {
     let indent = start;
     while (indent < end && indent - start < 16 && (buf[indent] === SPACE || buf[indent] === TAB)) indent++;
     if (indent > start && isStart(buf, indent, end)) return { kind: 'indented', detail: buf.toString('latin1', start, indent) };
+    const journal = journalPrefix(buf, start, end);
+    if (journal !== -1 && isStart(buf, journal, end)) return { kind: 'journal', detail: null };
+    // One to three names, each followed by one space: the same prefix is then expected on every line.
+    let at = start;
+    for (let names = 0; names < MAX_PREFIX_NAMES; names++) {
+      const after = nameRunEnd(buf, at, end);
+      if (after === at || buf[after] !== SPACE) break;
+      at = after + 1;
+      if (isStart(buf, at, end)) return { kind: 'prefixed', detail: buf.toString('latin1', start, at) };
+    }
     return null;
   }
 
@@ -255,6 +321,17 @@ export class LineFramer implements LineSink {
       case 'quoted': {
         const after = quotePrefix(buf, start, end);
         return after === -1 ? null : { buf, start: after, end, partial: false };
+      }
+      case 'journal': {
+        const after = journalPrefix(buf, start, end);
+        return after === -1 ? null : { buf, start: after, end, partial: false };
+      }
+      case 'prefixed': {
+        // Lines without the prefix (a console's own lines between) go on as they are.
+        const prefix = this.detail ?? '';
+        if (end - start < prefix.length) return null;
+        for (let i = 0; i < prefix.length; i++) if (buf[start + i] !== prefix.charCodeAt(i)) return null;
+        return { buf, start: start + prefix.length, end, partial: false };
       }
       case 'indented': {
         // Up to the indent of the first record: a stack frame's own tab or spaces stay.

@@ -46,6 +46,10 @@ const OUTSIDE: Record<string, string> = {
   'other:karaf-cfg-update-denied': 'Karaf cannot rewrite a cfg file of the installation: known log noise (NEXUS-10049), Nexus runs',
   'other:upgrade-audit-event-npe': 'an NPE delivering an upgrade event to the audit subscriber: an audit error, not a failure of the server',
   'other:gcs-datastore-contention': 'contention on Google Cloud Datastore entities of a blob store plugin: a retry-later condition no rule reads',
+  'other:script-task-error': 'a script task logs an ERROR from its Groovy script but the run still ends `Task complete`: no task failure in the text',
+  'other:script-api-execution-failed': 'a Script API call (ScriptResource) fails: a failed REST call of an admin script, no rule reads ScriptResource',
+  'other:outbound-retry-no-response': 'RetryExec INFO lines (NoHttpResponseException) with no repository named: the retry of one outbound request, not a failure the text concludes',
+  'other:crowd-realm-request-failed': 'errors of a third-party Crowd realm plugin (CrowdMapper): no rule reads plugin realms',
 };
 
 /**
@@ -57,8 +61,12 @@ const BANNER_ONLY =
 const NOT_MET: Record<string, Record<string, string>> = {
   'nexus-blobstore-s3-2-started-banner-and-tasks.log': { 'server-run': BANNER_ONLY },
   'helm-charts-986-nexus3-prefix-banner-then-config-script.log': { 'server-run': BANNER_ONLY },
-  'np-165-docker-gc-task-failed-email.log': {
-    'task-failed': "a task-failure e-mail (Task ID, Task Name, Stack-trace), no nexus.log line: task-failed reads no loose text, and the task's name is on a line before the exception",
+  'np-394-orient-exception-in-storage-discourse-quotes.log': {
+    'database-cannot-open':
+      "the excerpt stops before 'Cannot open local storage': the bare `Exception <hex> in storage plocal:...` alone is read as a storage exception (database-corrupted, low confidence), not as a failed open",
+  },
+  'np-565-k9s-box-karaf-bundle-resource-missing.log': {
+    'server-start-failed': 'a k9s log pane copy (`│ nexus ` borders, the first line cut mid-prefix) is no layout the framer reads, and no rule reads the Karaf `Unable to create resource for bundle` text',
   },
 };
 

@@ -52,6 +52,20 @@ describe('LineFramer', () => {
     expect(unwrap([`    ${A}`, `    ${TRACE}`, `    ${B}`].join('\n'))).toMatchObject({ lines: [A, TRACE, B], framing: 'indented' });
   });
 
+  it('the systemd journal, short and ISO times, and names before every line (stern, a pod\'s console)', () => {
+    const journal = [`Sep 10 01:36:22 repo1 nexus[812]: ${A}`, `Sep 10 01:36:22 repo1 nexus[812]: ${TRACE}`, `Sep  9 01:36:22 repo1 nexus[812]: ${B}`].join('\n');
+    expect(unwrap(journal)).toMatchObject({ lines: [A, TRACE, B], framing: 'journal' });
+    expect(unwrap([`2025-09-10T01:36:22+0000 repo1 nexus[812]: ${A}`, `2025-09-10T01:36:23+0000 repo1 nexus[812]: ${B}`].join('\n')).lines).toEqual([A, B]);
+    const stern = [`nexus-nxrm-dd947787-vzxf8 nexus-repository-manager ${A}`, `nexus-nxrm-dd947787-vzxf8 nexus-repository-manager ${TRACE}`, `nexus-nxrm-dd947787-vzxf8 nexus-repository-manager ${B}`];
+    expect(unwrap(stern.join('\n'))).toMatchObject({ lines: [A, TRACE, B], framing: 'prefixed' });
+    // helm-charts#986: `nexus3 ` before every line, a script's own lines between records.
+    expect(unwrap([`nexus3 ${A}`, 'nexus3 Updating anonymous access...', `nexus3 ${B}`].join('\n')).lines).toEqual([A, 'Updating anonymous access...', B]);
+  });
+
+  it('a plain line that happens to start with a word is not taken for a prefix', () => {
+    expect(unwrap(['Caused by: java.io.IOException: 2022-07-18 05:43:59,234+0000', A].join('\n')).framing).toBe('plain');
+  });
+
   it('lines before the first record wait for the decision, keep their places, and go through the same framing', () => {
     const text = ['nexus_1  | Nexus starting...', `nexus_1  | ${A}`].join('\n');
     const { lines, places } = unwrap(text);
@@ -67,6 +81,8 @@ describe('LineFramer', () => {
       [`nexus_1  | ${A}`, `nexus_1  | ${TRACE}`, `nexus_1  | ${B}`].join('\n'),
       [`> ${A}`, `> ${B}`].join('\n'),
       [A, B].map((line) => JSON.stringify({ log: `${line}\n` })).join('\n'),
+      [`Sep 10 01:36:22 repo1 nexus[812]: ${A}`, `Sep 10 01:36:22 repo1 nexus[812]: ${B}`].join('\n'),
+      [`pod-0 nexus ${A}`, `pod-0 nexus ${TRACE}`, `pod-0 nexus ${B}`].join('\n'),
     ];
     for (const text of texts) {
       const whole = unwrap(text);

@@ -275,7 +275,9 @@ describe('task-failed on the real excerpts', () => {
     expect(run(realLog('nexus-blobstore-s3-2-started-banner-and-tasks.log'))).toEqual([]);
   });
 
-  it('np-165: the task-failure e-mail has no timestamps, so it is not read as events', () => {
-    expect(run(realLog('np-165-docker-gc-task-failed-email.log'))).toEqual([]);
+  it('np-165: the task-failure e-mail (no timestamps): one failed run, named by its Task Name line, with the exception of its stack trace', () => {
+    const incidents = run(realLog('np-165-docker-gc-task-failed-email.log'));
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({ subject: { type: 'task', name: 'Docker DEV clean unused stuff' }, facts: { message: GC_NAME, 'end state': 'FAILED' }, firstSeen: null });
   });
 });

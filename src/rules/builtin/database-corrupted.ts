@@ -9,6 +9,7 @@
  *   OStorageException: File with name 'realm.cpm' does not exist in storage 'security'
  *   OLocalPaginatedStorage ERROR Exception during storage data restore  (java.lang.NullPointerException in ODiskWriteAheadLog)
  *   org.h2...: File corrupted while reading record: ... [90030-...]  |  MVStoreException: File is corrupted - unable to recover a valid set of chunks
+ *   org.h2.mvstore.MVStoreException: Chunk 44722 not found [2.2.224/9]   (H2 2.2.224 after the migration from OrientDB)
  *   OLocalPaginatedStorage ERROR Exception `77B454F6` in storage `plocal:/nexus-data/db/component`: 2.2.36 ...
  *     (an OrientDB storage exception on a write that no other rule explains: low confidence)
  */
@@ -25,7 +26,10 @@ const RESTORE = 'Exception during storage data restore';
 const H2_RECORD = 'File corrupted while reading record';
 const H2_CHUNKS = 'File is corrupted - unable to recover';
 const H2_CHUNK = 'File corrupted in chunk';
-const STORAGE_EXCEPTION = ' in storage `';
+/** H2 2.2.224 after the OrientDB-to-H2 migration (3.70.x): `MVStoreException: Chunk 44722 not found [2.2.224/9]`. */
+const H2_CHUNK_MISSING = 'MVStoreException: Chunk ';
+/** `Exception `5F52F931` in storage `plocal:...``; pasted into a forum the backticks are often gone. */
+const STORAGE_EXCEPTION = /^Exception `?[0-9A-F]{6,16}`? in storage `?[a-z]+:/;
 
 export type CorruptionKind = 'broken-pages' | 'schema-missing' | 'file-missing' | 'wal-restore-failed' | 'h2-file-corrupted' | 'storage-exception';
 
@@ -48,13 +52,14 @@ export function parseCorruption(event: NexusEvent): CorruptionSignal | undefined
     [H2_RECORD, 'h2-file-corrupted'],
     [H2_CHUNKS, 'h2-file-corrupted'],
     [H2_CHUNK, 'h2-file-corrupted'],
+    [H2_CHUNK_MISSING, 'h2-file-corrupted'],
   ];
   for (const [marker, kind] of markers) {
     const line = lines.find((text) => text.includes(marker));
     if (line !== undefined) return { kind, database: databaseNameOf(event) ?? (kind === 'h2-file-corrupted' ? 'nexus' : 'unknown'), line: cut(line, 300) };
   }
   // `Exception `HEX` in storage `plocal:...``, with no text that makes it another rule's.
-  if (event.message.startsWith('Exception `') && event.message.includes(STORAGE_EXCEPTION) && !anyHolds(lines, OTHER_RULES)) {
+  if (STORAGE_EXCEPTION.test(event.message) && !anyHolds(lines, OTHER_RULES)) {
     const detail = event.continuation.find((text) => text.trim() !== '');
     return { kind: 'storage-exception', database: databaseNameOf(event) ?? 'unknown', line: cut(detail === undefined ? event.message : `${event.message} / ${detail}`, 300) };
   }
@@ -92,8 +97,8 @@ export const databaseCorrupted: Rule<CorruptionSignal, State> = {
   severity: 'critical',
   category: 'database',
   reads: [
-    { levels: ['ERROR', 'WARN'], literals: [BROKEN, NO_SCHEMA, FILE_MISSING, RESTORE, H2_RECORD, H2_CHUNKS, H2_CHUNK], continuation: true },
-    { levels: ['ERROR'], loggers: ['OLocalPaginatedStorage', 'OAbstractPaginatedStorage'], literals: [{ text: 'Exception `', at: 'start' }], continuation: true },
+    { levels: ['ERROR', 'WARN'], literals: [BROKEN, NO_SCHEMA, FILE_MISSING, RESTORE, H2_RECORD, H2_CHUNKS, H2_CHUNK, H2_CHUNK_MISSING], continuation: true },
+    { levels: ['ERROR'], loggers: ['OLocalPaginatedStorage', 'OAbstractPaginatedStorage'], literals: [{ text: 'Exception ', at: 'start' }], continuation: true },
   ],
   windowMs: 60 * 60_000,
   causedBy: [{ rule: 'disk-full', withinMs: 24 * 60 * 60_000 }],
@@ -128,6 +133,7 @@ export const databaseCorrupted: Rule<CorruptionSignal, State> = {
     const restore = h2
       ? 'Stop Nexus and restore the H2 database from the latest "Admin - Backup H2 Database" zip (with the blob stores of the same time); if there is none, try the H2 Recover tool (java -cp h2-*.jar org.h2.tools.Recover) on a copy.'
       : `Stop Nexus and restore the ${state.database === 'unknown' ? '' : `${state.database} `}database from the latest "Admin - Export databases for backup" backup (with blob stores of the same time), or repair it: OrientDB console, connect plocal:<data-dir>/db/${state.database === 'unknown' ? '<db>' : state.database}, export the database and import it into a new one (Sonatype support: "Repairing OrientDB databases").`;
+    const chunkBug = h2 && state.firstLine.includes(H2_CHUNK_MISSING);
     return {
       subject: { type: 'database', name: state.database },
       fingerprint: [state.database, state.kind],
@@ -144,6 +150,9 @@ export const databaseCorrupted: Rule<CorruptionSignal, State> = {
         remediation: [
           'Back up the whole data directory as it is now (with Nexus stopped) before any repair.',
           restore,
+          ...(chunkBug
+            ? ['"Chunk ... not found" is a known bug of H2 2.2.224, the version of the first H2-based releases (3.70.x), fixed in H2 2.3.232: upgrade to a Nexus release that ships H2 2.3.232 or later, or the damage can come back.']
+            : []),
           'Run "Repair - Reconcile component database from blob store" afterwards, and fix what damaged it (disk space, storage errors, forced kills) so it does not happen again.',
         ],
         references: [{ title: 'Sonatype Nexus Repository: backup and restore', url: 'https://help.sonatype.com/en/backup-and-restore.html' }],

@@ -41,6 +41,8 @@ export type StartFailureCause =
   | 'database-from-later-version'
   | 'ha-nodes-mixed-versions'
   | 'migration-validation-failed'
+  | 'migration-failed'
+  | 'orient-java-too-new'
   | 'postgresql-refused'
   | 'postgresql-auth-failed'
   | 'postgresql-database-missing'
@@ -71,6 +73,8 @@ const ORDER: readonly StartFailureCause[] = [
   'database-from-later-version',
   'ha-nodes-mixed-versions',
   'migration-validation-failed',
+  'migration-failed',
+  'orient-java-too-new',
   'jetty-keystore-missing',
   'jetty-keystore-password',
   'postgresql-auth-failed',
@@ -133,6 +137,10 @@ export function classifyText(text: string): Classified[] {
   if (text.startsWith('Missing migrations: ')) add('database-from-later-version', text.slice('Missing migrations: '.length).slice(0, 200));
   if (text.includes('with a different version') || text.includes('unable to perform clustered deployment')) add('ha-nodes-mixed-versions', after(text, 'for node '));
   if (text.includes('Migrations have failed validation') || text.startsWith('Detected failed ')) add('migration-validation-failed', after(text, 'migration: ', ' .'));
+  // Flyway's `Migration of schema "public" with repeatable migration "ReconcileTaskMigrationStep" failed!`, then `UpgradeException: Migration failed !`
+  if (text.startsWith('Migration of schema ') && text.includes(' failed')) add('migration-failed', after(text, ' migration "', '"'));
+  if (text.includes('UpgradeException: Migration failed')) add('migration-failed');
+  if (text.includes('The maximum Java version for OrientDb is ')) add('orient-java-too-new', after(text, 'The maximum Java version for OrientDb is ', '.'));
   if (text.includes('.jks') || text.includes('keystore') || text.includes('KeyStore')) {
     if (text.includes('No such file') || text.includes('FileNotFoundException') || text.includes('does not exist') || text.includes('NoSuchFileException')) {
       add('jetty-keystore-missing', pathNear(text, '.jks') ?? pathNear(text, 'keystore'));
@@ -272,6 +280,9 @@ function matchEvent(event: NexusEvent): Signal | undefined {
       return signalOf(event, false, `UpgradeManagerImpl: ${message.slice(0, 120)}`);
     }
   }
+  if (logger === 'DbMigrate' && message.startsWith('Migration of schema ')) return signalOf(event, false, message.slice(0, 200));
+  // Jetty could not start the Nexus web application: nothing is served.
+  if (logger === 'WebAppContext' && message.startsWith('Failed startup of context') && message.includes('Nexus')) return signalOf(event, true, 'WebAppContext: Failed startup of context');
   if (event.level === 'WARN' && logger === 'NexusLifecycleManager' && message.startsWith('Problem starting ')) {
     const phase = message.slice('Problem starting '.length).split(':')[0]?.trim() ?? null;
     return signalOf(event, phase !== 'TASKS', message.slice(0, 160), phase);
@@ -302,10 +313,12 @@ function subjectOf(state: Readonly<State>): Subject | null {
     }
     case 'out-of-memory':
     case 'unsupported-jvm':
+    case 'orient-java-too-new':
       return { type: 'jvm', name: state.node ?? 'nexus' };
     case 'legacy-orient-must-migrate':
     case 'database-from-later-version':
     case 'migration-validation-failed':
+    case 'migration-failed':
     case 'postgresql-refused':
     case 'postgresql-auth-failed':
     case 'postgresql-database-missing':
@@ -374,6 +387,30 @@ function explain(c: Classified | null, state: Readonly<State>): Explained {
           'If there is no backup: with Sonatype support, remove the half-done changes and repair the schema history (the message says so), then start again.',
         ],
         references: [{ title: 'sonatype/nexus-public issue 700: startup error after upgrade (failed migration)', url: 'https://github.com/sonatype/nexus-public/issues/700' }],
+      };
+    case 'migration-failed':
+      return {
+        what: `a database migration of the upgrade failed${detail === null ? '' : ` (${detail})`}`,
+        explanation:
+          'At the first start of a new version Nexus migrates its database schema (Flyway); a migration step failed and was rolled back ("Migration failed !"), so the upgrade stopped and Nexus does not start. The step\'s own error is in the lines just before.',
+        confidence: 'high',
+        remediation: [
+          'Read the error of the failed migration step (the lines before "Migration ... failed!"): it often names a row or a constraint the step cannot handle.',
+          'Check the release notes and known issues of the version upgraded to (a failing step is often fixed in the next patch release); restore the database backup taken before the upgrade, then upgrade again to a fixed version.',
+          'Do not start the old version on the half-migrated database: restore the backup first.',
+        ],
+        references: [{ title: 'sonatype/nexus-public issue 710: repeatable migration ReconcileTaskMigrationStep failed', url: 'https://github.com/sonatype/nexus-public/issues/710' }],
+      };
+    case 'orient-java-too-new':
+      return {
+        what: `this OrientDB-based Nexus runs on a Java newer than ${detail ?? 'Java 11'}`,
+        explanation:
+          'The configured database is still OrientDB, and OrientDB supports at most Java 11: the bootstrap refuses to start the web application on a newer Java ("The maximum Java version for OrientDb is Java 11"), so the context is UNAVAILABLE and Nexus serves nothing.',
+        confidence: 'high',
+        remediation: [
+          'Run this Nexus on Java 8 or 11 (INSTALL4J_JAVA_HOME, or app.java.home in bin/nexus.rc; the non-java17 bundle), or',
+          'Migrate the OrientDB database to H2 or PostgreSQL first (the database migrator, on Java 8/11), then run on Java 17.',
+        ],
       };
     case 'postgresql-refused':
       return {
@@ -542,6 +579,8 @@ export const serverStartFailed: Rule<Signal, State> = {
     { levels: ['ERROR'], loggers: ['UpgradeManagerImpl'], literals: [{ text: 'Missing migrations: ', at: 'start' }, { text: 'expected schema to be on baseline', at: 'start' }] },
     { levels: ['ERROR'], literals: [{ text: 'Failed transition: NEW -> STARTED', at: 'start' }], continuation: true },
     { levels: ['WARN'], loggers: ['NexusLifecycleManager'], literals: [{ text: 'Problem starting ', at: 'start' }], continuation: true },
+    { levels: ['WARN', 'ERROR'], loggers: ['WebAppContext'], literals: [{ text: 'Failed startup of context', at: 'start' }], continuation: true },
+    { levels: ['ERROR'], loggers: ['DbMigrate'], literals: [{ text: 'Migration of schema ', at: 'start' }] },
     { levels: ['ERROR', 'WARN'], loggers: ['MyBatisDataStore'], literals: ['using a legacy Orient database'], continuation: true },
     { levels: ['WARN'], literals: ['was not closed properly'] },
     { levels: ['ERROR', 'WARN'], literals: ['Failed to get driver instance for jdbcUrl', 'No suitable driver', 'Exception during pool initialization'], continuation: true },

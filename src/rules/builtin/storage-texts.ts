@@ -169,8 +169,9 @@ export function databaseNameIn(line: string): string | null {
     const at = line.indexOf(marker);
     if (at === -1) continue;
     let end = at + marker.length;
-    while (end < line.length && !" '\"`,;)]".includes(line[end] as string)) end++;
-    const path = line.slice(at + marker.length, end);
+    while (end < line.length && !" '\"`,;)]’".includes(line[end] as string)) end++;
+    // `in storage plocal:/nexus-data/db/component: 2.2.37` (backticks lost in a paste): the colon ends it.
+    const path = line.slice(at + marker.length, end).replace(/:$/, '');
     if (looksLikePath(path)) {
       const name = databaseOfPath(path);
       if (name !== null) return name;

@@ -42,7 +42,8 @@ type Signal =
   | { k: 'header' }
   | { k: 'info'; field: 'id' | 'type' | 'name' | 'description'; value: string }
   | { k: 'complete' }
-  | { k: 'listener'; jobKey: string };
+  | { k: 'listener'; jobKey: string }
+  | { k: 'mail'; name: string; exceptions: string[]; root: string | null };
 
 interface State {
   kind: 'nexus' | 'task';
@@ -138,6 +139,9 @@ function parseExecutionFailure(message: string): { taskId: string; name: string;
   return { taskId: message.slice(5, sep), name: message.slice(sep + 4, typeStart), type: message.slice(typeStart + 3, -'] execution failure'.length) };
 }
 
+/** The task's name in the failure e-mail. */
+const MAIL_TASK_NAME = 'Task Name: ';
+
 /** A wrapper that says only that something failed: the exceptions it carries say what. */
 function isWrapper(exception: string): boolean {
   return exception.includes('MultipleFailuresException') || exception.includes('TaskInterruptedException');
@@ -194,6 +198,13 @@ function matchTaskEvent(event: NexusEvent): Signal | undefined {
       return undefined;
     }
     case 'ERROR': {
+      // The e-mail Nexus sends when a task fails (`Task ID:`, `Task Name:`, `Stack-trace:`), pasted as
+      // loose text: no logger, no time; the stack trace is in the lines after the name.
+      if (event.logger === '' && event.timestampText === '' && message.startsWith(MAIL_TASK_NAME)) {
+        const parts = failureParts(event);
+        if (parts.exceptions.length === 0) return undefined;
+        return { k: 'mail', name: message.slice(MAIL_TASK_NAME.length).trim(), ...parts };
+      }
       if (logger === 'ErrorLogger' && message.startsWith('Unable to notify JobListener')) {
         const job = message.indexOf(' job= ');
         return { k: 'listener', jobKey: job === -1 ? '?' : message.slice(job + 6).trim() };
@@ -430,6 +441,8 @@ export const taskFailed: Rule<Signal, State> = {
       { input, levels: ['WARN'] as const, literals: [{ text: "Repository '", at: 'start' as const }] },
       { input, levels: ['ERROR'] as const, literals: [{ text: "Failed to run task '", at: 'start' as const }, { text: "Failure processing blobstore '", at: 'start' as const }], continuation: true },
       { input, levels: ['ERROR'] as const, loggers: ['ErrorLogger'], literals: [{ text: 'Unable to notify JobListener', at: 'start' as const }] },
+      // The failure e-mail, read from loose text only (a line with no header is offered as ERROR of no logger).
+      { input, levels: ['ERROR'] as const, literals: [{ text: MAIL_TASK_NAME, at: 'start' as const }], continuation: true },
     ]),
     {
       input: 'task',
@@ -556,6 +569,12 @@ export const taskFailed: Rule<Signal, State> = {
         state.message ??= usable(s.message);
         failure(s.root, s.exceptions);
         return false;
+      case 'mail':
+        // The e-mail is the whole story of one failed run.
+        state.name ??= s.name;
+        state.end = 'FAILED';
+        failure(s.root, s.exceptions);
+        return true;
       case 'blobstore-failure':
         pushBounded(state.blobstores, s.blobstore);
         failure(s.root, s.exceptions);
