@@ -56,11 +56,7 @@ const OUTSIDE: Record<string, string> = {
  * Expectations of a rule's class the default analyzer does not meet today, by file and class,
  * with the reason. The test below checks each is still unmet.
  */
-const BANNER_ONLY =
-  'the excerpt starts with the banner lines of the JettyServer ready event, whose header line is not in it; loose lines before the first record are offered only to rules of ERROR and WARN lines, and the banner is INFO';
 const NOT_MET: Record<string, Record<string, string>> = {
-  'nexus-blobstore-s3-2-started-banner-and-tasks.log': { 'server-run': BANNER_ONLY },
-  'helm-charts-986-nexus3-prefix-banner-then-config-script.log': { 'server-run': BANNER_ONLY },
   'np-394-orient-exception-in-storage-discourse-quotes.log': {
     'database-cannot-open':
       "the excerpt stops before 'Cannot open local storage': the bare `Exception <hex> in storage plocal:...` alone is read as a storage exception (database-corrupted, low confidence), not as a failed open",

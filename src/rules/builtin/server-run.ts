@@ -363,6 +363,8 @@ export const serverRun: Rule<Signal, State> = {
   category: 'server',
   reads: [
     { levels: ['INFO'], loggers: ['NexusLogActivator'], literals: [{ text: 'start', at: 'start' }] },
+    // The banner's own line in loose text (matched only there: a logged event never starts with it).
+    { levels: ['ERROR'], literals: [{ text: BANNER, at: 'start' }] },
     { levels: ['INFO'], loggers: ['Launcher'], literals: [{ text: 'Java: ', at: 'start' }] },
     { levels: ['INFO'], loggers: ['ConfigurationBuilder'], literals: [{ text: 'Properties:', at: 'start' }, "nexus-edition='"] },
     { levels: ['INFO'], loggers: EDITION_LOGGERS, literals: [{ text: 'Loading ', at: 'start' }, { text: 'Installing: ', at: 'start' }] },
@@ -382,6 +384,9 @@ export const serverRun: Rule<Signal, State> = {
   match(event: AnyEvent) {
     if (event.kind !== 'nexus') return undefined;
     const logger = lastSegment(event.logger);
+    // An excerpt that starts inside the banner (its JettyServer header not copied): loose text,
+    // offered as ERROR of no logger, the banner's line first.
+    if (event.logger === '' && event.timestampText === '' && event.message.startsWith(BANNER)) return bannerOf(event);
     if (event.level === 'ERROR') return matchError(event, logger);
     if (event.level === 'INFO') return matchInfo(event, logger);
     return undefined;
