@@ -67,6 +67,8 @@ export function formatPretty(incident: Incident, options: PrettyOptions): string
   if (subject !== null) field('about', subject);
   for (const [label, value] of Object.entries(incident.facts)) {
     if (Array.isArray(value) && value.length === 0) continue;
+    // `about repository docker-group` already says `repository docker-group`.
+    if (label === incident.subject?.type && value === incident.subject.name) continue;
     field(label.length > LABEL_WIDTH - 1 ? `${label.slice(0, LABEL_WIDTH - 2)}…` : label, factText(value));
   }
   for (const [name, distinct] of Object.entries(incident.distinct)) {

@@ -33,6 +33,14 @@ describe('formatPretty', () => {
     expect(formatPretty(incident, { color: false })).toContain('time unknown');
   });
 
+  it('does not repeat the subject as a fact', () => {
+    const incident: Incident = { ...push(), subject: { type: 'repository', name: 'docker-group' }, facts: { repository: 'docker-group', 'failed requests': 1 } };
+    const text = formatPretty(incident, { color: false, width: 100 });
+    expect(text).toMatch(/^about +repository docker-group$/m);
+    expect(text).not.toMatch(/^repository +docker-group$/m);
+    expect(text).toMatch(/^failed requests +1$/m);
+  });
+
   it('wraps long words too', () => {
     expect(wrap('a '.repeat(50) + 'x'.repeat(120), 40).every((line) => line.length <= 40)).toBe(true);
   });
