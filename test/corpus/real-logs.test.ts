@@ -50,6 +50,7 @@ const OUTSIDE: Record<string, string> = {
   'other:script-api-execution-failed': 'a Script API call (ScriptResource) fails: a failed REST call of an admin script, no rule reads ScriptResource',
   'other:outbound-retry-no-response': 'RetryExec INFO lines (NoHttpResponseException) with no repository named: the retry of one outbound request, not a failure the text concludes',
   'other:crowd-realm-request-failed': 'errors of a third-party Crowd realm plugin (CrowdMapper): no rule reads plugin realms',
+  'other:apt-snapshot-metadata-missing': 'an apt snapshot Release file answered 404 to clients in request.log: a few 404s of one repository, under the request-errors threshold',
 };
 
 /**
@@ -60,6 +61,9 @@ const NOT_MET: Record<string, Record<string, string>> = {
   'np-394-orient-exception-in-storage-discourse-quotes.log': {
     'database-cannot-open':
       "the excerpt stops before 'Cannot open local storage': the bare `Exception <hex> in storage plocal:...` alone is read as a storage exception (database-corrupted, low confidence), not as a failed open",
+  },
+  'nxrm3-ha-89-k9s-pane-clustered-deployment-mixed-versions.log': {
+    'server-start-failed': 'a k9s log pane copy (` nxrm-app ` after a `│` border, no record header in it): no layout the framer reads, and the HA text on a line with no header is not a launcher line',
   },
   'np-565-k9s-box-karaf-bundle-resource-missing.log': {
     'server-start-failed': 'a k9s log pane copy (`│ nexus ` borders, the first line cut mid-prefix) is no layout the framer reads, and no rule reads the Karaf `Unable to create resource for bundle` text',

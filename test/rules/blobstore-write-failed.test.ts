@@ -113,6 +113,23 @@ describe('blobstore-write-failed: every text it reads', () => {
   });
 });
 
+describe('blobstore-write-failed: texts seen in the second real corpus batch', () => {
+  it('creating a store in the UI fails on a missing attribute (nexus-blobstore-s3#13): the configuration is incomplete', () => {
+    const [incident] = incidents(blobstoreWriteFailed, realLog('nexus-blobstore-s3-13-missing-s3-bucket-attribute.log'));
+    expect(incident).toMatchObject({ diagnosis: { cause: 'blob-store-config-invalid' } });
+  });
+
+  it('a trace collapsed onto one line by a web page, named by its AWS SDK classes: S3 unreachable', () => {
+    const [incident] = incidents(blobstoreWriteFailed, realLog('sonatype-kb-s3-connect-timed-out-collapsed.log'));
+    expect(incident).toMatchObject({ diagnosis: { cause: 'cloud-storage-unreachable' } });
+  });
+
+  it('a dropped connection (Broken pipe, Connection has been shutdown) is the storage unreachable, not an unknown cloud error', () => {
+    const [incident] = incidents(blobstoreWriteFailed, realLog('google-cloud-java-3678-headerless-gcs-broken-pipe.log'));
+    expect(incident).toMatchObject({ diagnosis: { cause: 'cloud-storage-unreachable' } });
+  });
+});
+
 describe('blobstore-write-failed: storms and windows', () => {
   it('1,000 failing writes to one store are one incident with the count and the distinct blobs and repositories', () => {
     const lines: string[] = [];

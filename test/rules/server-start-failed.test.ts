@@ -204,6 +204,19 @@ describe('server-start-failed on the real excerpts', () => {
     expect(run(realLog('docker-nexus3-38-karaf-cfg-permission-denied-log-spam.log'))).toEqual([]);
   });
 
+  it('texts of the second real corpus batch: a missing licence file, OrientDB on Java 17, a Flyway migration that failed', () => {
+    expect(run(realLog('nxrm3-ha-125-license-file-missing-failed-to-start.log'))[0]).toMatchObject({
+      subject: { type: 'path', name: '/var/nexus-repo-license/nexus-repo-license.lic' },
+      diagnosis: { cause: 'license-missing' },
+    });
+    expect(run(realLog('nexus-oss-rpms-149-orient-max-java-11-webappcontext.log'))[0]).toMatchObject({ subject: { type: 'jvm' }, diagnosis: { cause: 'orient-java-too-new' } });
+    expect(run(realLog('np-710-flyway-repeatable-migration-failed-backtick.log'))[0]).toMatchObject({
+      subject: { type: 'database', name: 'nexus' },
+      diagnosis: { cause: 'migration-failed' },
+      summary: expect.stringContaining('ReconcileTaskMigrationStep'),
+    });
+  });
+
   it('a start script path in quotes names the data directory (`cannot create directory`, `Unable to create directory`)', () => {
     expect(classifyStartFailure(["mkdir: cannot create directory '/nexus-data/log': Permission denied"])).toEqual({ cause: 'data-directory-permissions', detail: '/nexus-data' });
     expect(classifyStartFailure(['Unable to update instance pid: Unable to create directory /opt/sonatype-work/nexus3/instances'])).toEqual({ cause: 'data-directory-permissions', detail: '/opt/sonatype-work/nexus3' });

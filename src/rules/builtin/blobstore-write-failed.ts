@@ -42,6 +42,11 @@ const SDK_CLIENT = 'SdkClientException: ';
 const GCS_EXCEPTION = 'com.google.cloud.storage.StorageException';
 const AZURE_EXCEPTION = 'BlobStorageException';
 const FAILURE_SERVICING = 'Failure servicing: ';
+/** The UI or REST call that creates or changes a blob store (ExtDirectServlet `Failed to invoke action method: coreui_Blobstore.create`). */
+const UI_CREATE = 'coreui_Blobstore.create';
+const UI_UPDATE = 'coreui_Blobstore.update';
+/** An AWS SDK class named in a line that is not a stack frame (a trace collapsed onto one line by a web page). */
+const AWS_SDK = 'com.amazonaws.';
 
 export type BlobWriteCause =
   | 'file-permission-denied'
@@ -55,6 +60,7 @@ export type BlobWriteCause =
   | 's3-connection-pool-exhausted'
   | 'cloud-storage-unreachable'
   | 'bucket-init-failed'
+  | 'blob-store-config-invalid'
   | 'blob-store-start-failed'
   | 'cloud-storage-error'
   | 'blob-store-io-error';
@@ -167,13 +173,18 @@ export function classifyBlobWrite(text: string, path: string | null): BlobWriteC
     return 'cloud-permission-denied';
   }
   if (text.includes('Timeout waiting for connection from pool')) return 's3-connection-pool-exhausted';
+  // A required attribute of the store's configuration is absent (AttributesMap.require): `Missing: {s3} bucket`.
+  if (text.includes('Missing: {')) return 'blob-store-config-invalid';
   if (
     text.includes('Unable to execute HTTP request') ||
     text.includes('UnknownHostException') ||
     text.includes('Connection refused') ||
     text.includes('connect timed out') ||
     text.includes('Read timed out') ||
-    text.includes('SocketTimeoutException')
+    text.includes('SocketTimeoutException') ||
+    text.includes('Broken pipe') ||
+    text.includes('Connection reset') ||
+    text.includes('Connection has been shutdown')
   ) {
     return 'cloud-storage-unreachable';
   }
@@ -211,7 +222,10 @@ export function parseBlobWriteFailure(event: NexusEvent): Signal | undefined {
       line.includes(S3_EXCEPTION) ||
       line.includes(SDK_CLIENT) ||
       line.includes(GCS_EXCEPTION) ||
-      line.includes(AZURE_EXCEPTION),
+      line.includes(AZURE_EXCEPTION) ||
+      line.includes(UI_CREATE) ||
+      line.includes(UI_UPDATE) ||
+      line.includes(AWS_SDK),
   );
   if (relevant.length === 0) return undefined;
   const all = lines.join('\n');
@@ -346,10 +360,21 @@ const CAUSES: Record<BlobWriteCause, CauseText> = {
   'cloud-storage-unreachable': {
     phrase: 'storage unreachable',
     confidence: 'high',
-    explain: (store, s) => `Nexus could not reach the ${backendName(s.backend)} of ${store} (unable to execute the HTTP request: DNS, connection refused or timed out).`,
+    explain: (store, s) => `Nexus could not reach the ${backendName(s.backend)} of ${store}, or lost the connection to it (unable to execute the HTTP request: DNS, connection refused, timed out, reset or broken pipe).`,
     fix: (store) => [
       `Check the endpoint and region of ${store} and that the Nexus host can reach it (DNS, firewall, outbound HTTP proxy: Administration > System > HTTP).`,
       'For S3-compatible storage (MinIO, Ceph), check the service is up and path-style access is set if it needs it.',
+    ],
+  },
+  'blob-store-config-invalid': {
+    phrase: 'configuration incomplete',
+    confidence: 'medium',
+    explain: (store, s) =>
+      `The configuration of ${store} lacks a setting the ${backendName(s.backend)} blob store requires (${s.firstDetail}): the form or REST call that created it and the blob store plugin disagree, ` +
+      'often a plugin built from another version than the Nexus it runs in.',
+    fix: (store) => [
+      `Create or update ${store} again with every required field (bucket, region, credentials); through REST, compare the JSON with the API documentation of this Nexus version.`,
+      'If a blob store plugin is installed by hand, use the build made for this Nexus version.',
     ],
   },
   'bucket-init-failed': {
@@ -425,6 +450,10 @@ export const blobstoreWriteFailed: Rule<Signal, State> = {
       continuation: true,
     },
     { levels: ['ERROR'], loggers: ['BlobStoreManagerImpl'], literals: [{ text: RESTORE, at: 'start' }, { text: START, at: 'start' }], continuation: true },
+    // Creating or changing a blob store from the UI fails whatever the exception.
+    { levels: ['ERROR', 'WARN'], loggers: ['ExtDirectServlet'], literals: [UI_CREATE, UI_UPDATE], continuation: true },
+    // A web page's one-line copy of a trace (`Caused by: ... at com.amazonaws.http...`): read from loose text.
+    { levels: ['ERROR'], literals: [AWS_SDK] },
     { levels: ['WARN'], loggers: ['S3BlobStore'], literals: [{ text: S3_NOT_WRITABLE, at: 'start' }], continuation: true },
   ],
   windowMs: 60 * 60_000,

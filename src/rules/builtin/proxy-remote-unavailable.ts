@@ -8,10 +8,16 @@
  *   HttpClientFacetImpl INFO Repository status for {repo} changed from {OLD} to UNAVAILABLE - reason {reason} for {url}   (auto-block off)
  *   V2Handlers WARN  Is the remote url a valid docker endpoint? Remote host {url} with path {path} did not return the expected response. Error message: {error}
  *                    (a Docker proxy; the line names the remote, not the repository: the remote is the subject)
+ *   <format>ProxyFacetImpl WARN  Unable to resolve url. Reason: Illegal character in scheme name at index 0: core:/stable:/...   (the URL cannot be built)
+ *   outbound-request.log: `[time] - "GET https://remote/path HTTP/1.1" 403 ...`: remote 403, 407, 429 and 5xx answers, one
+ *                    incident per remote host. A remote 403 gives no WARN in nexus.log and does not block the repository
+ *                    (catalogue PX-4, PX-5): this log is its only trace. 401 (a registry's auth challenge) and 404 (a
+ *                    proxy's everyday answer) are not read.
  *
  * Auto-blocked intervals are rule `proxy-auto-blocked`. Parsed with indexOf only: a message can
  * be megabytes (an HTML error page in the status), and no pattern here may backtrack on it.
  */
+import type { NexusEvent, OutboundEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
 import { adviceFor, classifyRemoteFailure, failurePhrase, type RemoteFailure } from './remote-failures';
 import { howOften, listOf, plural, trimMarkup } from './wording';
@@ -24,6 +30,14 @@ const STATUS_FOR = 'Repository status for ';
 const DOCKER_ENDPOINT = 'Is the remote url a valid docker endpoint? Remote host ';
 const WITH_PATH = ' with path ';
 const ERROR_MESSAGE = 'Error message: ';
+const UNRESOLVED_URL = 'Unable to resolve url. Reason: ';
+/** Remote answers read from outbound-request.log. */
+const OUTBOUND_STATUSES: ReadonlyArray<readonly [number, number]> = [
+  [403, 403],
+  [407, 407],
+  [429, 429],
+  [500, 599],
+];
 
 export interface RemoteFetchFailure {
   repository: string;
@@ -34,8 +48,10 @@ export interface RemoteFetchFailure {
   /** The cached copy was served. */
   fromCache: boolean;
   remote: string | null;
-  /** The line names only the remote (a Docker proxy's V2Handlers warning): `repository` holds its URL. */
+  /** The line names only the remote (a Docker proxy's V2Handlers warning, outbound-request.log): `repository` holds its URL. */
   remoteOnly?: true;
+  /** From a Docker proxy's V2Handlers warning. */
+  docker?: true;
 }
 
 /** A Docker proxy's `Is the remote url a valid docker endpoint? ...` warning, or undefined. */
@@ -58,6 +74,45 @@ export function parseDockerEndpointFailure(message: string): RemoteFetchFailure 
     fromCache: false,
     remote,
     remoteOnly: true,
+    docker: true,
+  };
+}
+
+/** The host (and port) of an absolute URL and the rest (`download.pytorch.org`, `/whl/...`), as proxy-conditional-get-ignored names remotes. */
+function splitUrl(url: string): { host: string; path: string } {
+  const scheme = url.indexOf('://');
+  const from = scheme === -1 ? 0 : scheme + 3;
+  const slash = url.indexOf('/', from);
+  return slash === -1 ? { host: url.slice(from), path: '/' } : { host: url.slice(from, slash), path: url.slice(slash) };
+}
+
+/** A remote's error answer in outbound-request.log. */
+export function parseOutboundFailure(event: OutboundEvent): RemoteFetchFailure {
+  const { host, path } = splitUrl(event.url);
+  const failure: RemoteFailure = event.status === 403 ? 'forbidden' : event.status === 407 ? 'auth' : event.status === 429 ? 'rate-limited' : 'remote-5xx';
+  return {
+    repository: host,
+    failure,
+    detail: `${event.method} ${event.url.length > 200 ? `${event.url.slice(0, 200)}…` : event.url} answered ${event.status}`,
+    path,
+    fromCache: false,
+    remote: host,
+    remoteOnly: true,
+  };
+}
+
+/** `<format>ProxyFacetImpl - Unable to resolve url. Reason: ...`: the line names neither repository nor remote, only the format's facet. */
+function parseUnresolvedUrl(event: NexusEvent): RemoteFetchFailure | undefined {
+  if (!event.message.startsWith(UNRESOLVED_URL)) return undefined;
+  const reason = event.message.slice(UNRESOLVED_URL.length, UNRESOLVED_URL.length + 300);
+  const facet = event.logger.slice(event.logger.lastIndexOf('.') + 1);
+  return {
+    repository: `(name not logged${facet === '' ? '' : `, ${facet}`})`,
+    failure: classifyRemoteFailure(reason),
+    detail: `Unable to resolve url: ${reason}`,
+    path: null,
+    fromCache: false,
+    remote: null,
   };
 }
 
@@ -124,6 +179,7 @@ interface State {
   remote: string | null;
   /** Keyed by the remote's URL: the log did not name the repository. */
   remoteOnly: boolean;
+  docker: boolean;
 }
 
 /** The class most of the failures had. */
@@ -149,12 +205,16 @@ export const proxyRemoteUnavailable: Rule<RemoteFetchFailure, State> = {
     { levels: ['WARN'], literals: [CHECKING.trim()] },
     { levels: ['INFO'], loggers: ['HttpClientFacetImpl'], literals: [{ text: STATUS_FOR, at: 'start' }] },
     { levels: ['WARN'], loggers: ['V2Handlers'], literals: [{ text: DOCKER_ENDPOINT, at: 'start' }] },
+    { levels: ['WARN'], literals: [{ text: UNRESOLVED_URL, at: 'start' }] },
+    { input: 'outbound', statuses: OUTBOUND_STATUSES },
   ],
   windowMs: 30 * 60_000,
   distinctLimit: 10,
 
   match(event) {
+    if (event.kind === 'outbound') return parseOutboundFailure(event);
     if (event.kind !== 'nexus') return undefined;
+    if (event.message.startsWith(UNRESOLVED_URL)) return parseUnresolvedUrl(event);
     if (event.level === 'INFO') {
       const change = parseStatusChange(event.message);
       if (change === undefined || change.to !== 'UNAVAILABLE') return undefined;
@@ -168,7 +228,7 @@ export const proxyRemoteUnavailable: Rule<RemoteFetchFailure, State> = {
   },
 
   open(signal) {
-    return { repository: signal.repository, byClass: {}, lastDetail: signal.detail, fromCache: 0, remote: signal.remote, remoteOnly: signal.remoteOnly === true };
+    return { repository: signal.repository, byClass: {}, lastDetail: signal.detail, fromCache: 0, remote: signal.remote, remoteOnly: signal.remoteOnly === true, docker: signal.docker === true };
   },
 
   distinct(signal) {
@@ -185,8 +245,13 @@ export const proxyRemoteUnavailable: Rule<RemoteFetchFailure, State> = {
   describe(state, group) {
     const failure = mainClass(state.byClass);
     const advice = adviceFor(failure, state.remoteOnly ? `the remote ${state.repository}` : `the remote of ${state.repository}${state.remote === null ? '' : ` (${state.remote})`}`);
-    const who = state.remoteOnly ? `A Docker proxy repository could not fetch from its remote ${state.repository}` : `Proxy repository ${state.repository} could not fetch from its remote`;
+    const who = state.remoteOnly
+      ? `A ${state.docker ? 'Docker ' : ''}proxy repository could not fetch from its remote ${state.repository}`
+      : state.repository.startsWith('(')
+        ? `A proxy repository ${state.repository} could not fetch from its remote`
+        : `Proxy repository ${state.repository} could not fetch from its remote`;
     const paths = group.distinct.path ?? { values: [], total: 0 };
+    // Lines that name only the remote (outbound-request.log, a Docker endpoint check) say nothing of the cache.
     const served = state.fromCache === 0 ? 'none could be served from the cache' : `${plural(state.fromCache, 'request')} got the cached copy`;
     const classes = Object.entries(state.byClass).map(([name, n]) => `${failurePhrase(name as RemoteFailure)} ${n}`);
     return {
@@ -194,7 +259,7 @@ export const proxyRemoteUnavailable: Rule<RemoteFetchFailure, State> = {
       fingerprint: [state.repository, failure],
       summary:
         `${who} (${failurePhrase(failure)}): ${howOften(group.count, group.firstTime, group.lastTime)}` +
-        `${paths.total > 0 ? `, ${plural(paths.total, 'path')} (${listOf(paths.values, paths.total, 2)})` : ''}; ${served}.`,
+        `${paths.total > 0 ? `, ${plural(paths.total, 'path')} (${listOf(paths.values, paths.total, 2)})` : ''}${state.remoteOnly ? '' : `; ${served}`}.`,
       severity: failure === 'remote-http-error' ? 'warning' : state.fromCache === group.count ? 'info' : 'warning',
       facts: {
         ...(state.remoteOnly ? {} : { repository: state.repository }),

@@ -16,6 +16,8 @@ export type RemoteFailure =
   | 'refused'
   | 'connection-reset'
   | 'auth'
+  | 'forbidden'
+  | 'url-invalid'
   | 'rate-limited'
   | 'remote-5xx'
   | 'remote-http-error'
@@ -26,6 +28,8 @@ const STATUS = /\b([1-5]\d\d)\b/;
 
 /** The class of a remote failure from its text. */
 export function classifyRemoteFailure(text: string): RemoteFailure {
+  // The upstream URL cannot even be built (a path with a colon read as a URI scheme, NEXUS raw/yum proxies).
+  if (text.includes('URI does not specify a valid host name') || text.includes('Illegal character in scheme name') || text.includes('URISyntaxException')) return 'url-invalid';
   if (text.includes('PKIX path building failed') || text.includes('SunCertPathBuilderException') || text.includes('Untrusted Remote') || text.includes('SSLPeerUnverifiedException') || text.includes('unable to find valid certification path')) {
     return 'tls-untrusted';
   }
@@ -34,6 +38,7 @@ export function classifyRemoteFailure(text: string): RemoteFailure {
   if (text.includes('BypassHttpErrorException')) return 'remote-http-error';
   if (/\b(?:401|407)\b/.test(text) || text.includes('Unauthorized') || text.includes('Proxy Authentication Required')) return 'auth';
   if (/\b429\b/.test(text) || text.includes('Too Many Requests')) return 'rate-limited';
+  if (/\b403\b/.test(text) || text.includes('Forbidden')) return 'forbidden';
   if (text.includes('SocketTimeoutException') || text.includes('ConnectTimeoutException') || text.includes('timed out') || text.includes('ConnectionPoolTimeoutException')) return 'timeout';
   if (text.includes('Connection refused') || text.includes('HttpHostConnectException') || text.includes('NoRouteToHostException')) return 'refused';
   if (text.includes('Connection reset') || text.includes('NoHttpResponseException') || text.includes('Broken pipe') || text.includes('failed to respond')) return 'connection-reset';
@@ -109,6 +114,25 @@ export function adviceFor(failure: RemoteFailure, remote: string): FailureAdvice
           'For registries with tokens (Docker Hub, vendors), check the token has not expired and has read access.',
         ],
       };
+    case 'forbidden':
+      return {
+        cause: 'remote-forbidden',
+        meaning:
+          `${remote} answered 403 Forbidden: it is reachable and refused these requests. Nexus logs no warning for it and does not block the repository; ` +
+          'clients only get 404. Usual reasons: the remote rejects what Nexus sends (its User-Agent, an IP range, a missing token), or it serves 403 for paths that do not exist (S3 and CloudFront buckets).',
+        remediation: [
+          'Fetch one of the paths with curl from the Nexus host, once as is and once with the User-Agent Nexus sends (outbound-request.log shows it): a difference points at the remote\'s filtering.',
+          'If the remote needs credentials or an API key, set them on the repository (HTTP > Authentication, or custom headers); if only some paths fail, check they exist upstream.',
+        ],
+      };
+    case 'url-invalid':
+      return {
+        cause: 'remote-url-invalid',
+        meaning: `Nexus could not build a valid upstream URL for ${remote}: a requested path holds a character (often a colon) that turns it into another URI scheme or host. The remote is fine; no request left Nexus.`,
+        remediation: [
+          'Check the requested paths (a colon in a file name, e.g. core:/stable:/v1.28 or pkg-1:5.7.tar.zst): this Nexus version does not proxy such paths for this format: look for a Nexus release that does, or serve those files from a hosted repository.',
+        ],
+      };
     case 'rate-limited':
       return {
         cause: 'remote-rate-limited',
@@ -157,6 +181,8 @@ export function failurePhrase(failure: RemoteFailure): string {
     refused: 'connection refused',
     'connection-reset': 'dropped connections',
     auth: 'credentials refused',
+    forbidden: 'forbidden (403)',
+    'url-invalid': 'invalid upstream URL',
     'rate-limited': 'rate limited',
     'remote-5xx': 'remote server errors',
     'remote-http-error': 'HTTP errors from the remote',

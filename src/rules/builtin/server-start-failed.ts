@@ -43,6 +43,7 @@ export type StartFailureCause =
   | 'migration-validation-failed'
   | 'migration-failed'
   | 'orient-java-too-new'
+  | 'license-missing'
   | 'postgresql-refused'
   | 'postgresql-auth-failed'
   | 'postgresql-database-missing'
@@ -75,6 +76,7 @@ const ORDER: readonly StartFailureCause[] = [
   'migration-validation-failed',
   'migration-failed',
   'orient-java-too-new',
+  'license-missing',
   'jetty-keystore-missing',
   'jetty-keystore-password',
   'postgresql-auth-failed',
@@ -141,6 +143,8 @@ export function classifyText(text: string): Classified[] {
   if (text.startsWith('Migration of schema ') && text.includes(' failed')) add('migration-failed', after(text, ' migration "', '"'));
   if (text.includes('UpgradeException: Migration failed')) add('migration-failed');
   if (text.includes('The maximum Java version for OrientDb is ')) add('orient-java-too-new', after(text, 'The maximum Java version for OrientDb is ', '.'));
+  // `NoSuchFileException: /var/nexus-repo-license/nexus-repo-license.lic` (the licence file the configuration names is not there)
+  if (text.includes('.lic') && (text.includes('NoSuchFileException') || text.includes('FileNotFoundException'))) add('license-missing', pathNear(text, '.lic') ?? after(text, 'NoSuchFileException: '));
   if (text.includes('.jks') || text.includes('keystore') || text.includes('KeyStore')) {
     if (text.includes('No such file') || text.includes('FileNotFoundException') || text.includes('does not exist') || text.includes('NoSuchFileException')) {
       add('jetty-keystore-missing', pathNear(text, '.jks') ?? pathNear(text, 'keystore'));
@@ -306,6 +310,8 @@ function subjectOf(state: Readonly<State>): Subject | null {
     case 'jetty-keystore-missing':
     case 'jetty-keystore-password':
       return { type: 'path', name: c.detail ?? 'Jetty keystore' };
+    case 'license-missing':
+      return { type: 'path', name: c.detail ?? 'licence file' };
     case 'orient-database-damaged':
     case 'orient-recovery-failed': {
       const name = c.detail === null ? 'OrientDB' : c.detail.slice(c.detail.lastIndexOf('/') + 1);
@@ -400,6 +406,17 @@ function explain(c: Classified | null, state: Readonly<State>): Explained {
           'Do not start the old version on the half-migrated database: restore the backup first.',
         ],
         references: [{ title: 'sonatype/nexus-public issue 710: repeatable migration ReconcileTaskMigrationStep failed', url: 'https://github.com/sonatype/nexus-public/issues/710' }],
+      };
+    case 'license-missing':
+      return {
+        what: `the licence file ${detail ?? '(.lic)'} does not exist`,
+        explanation:
+          'Nexus was told to install a Pro licence from a file (nexus.licenseFile, or the license secret of the Helm chart / HA deployment) and the file is not there, so the start fails.',
+        confidence: 'high',
+        remediation: [
+          `Mount or copy the licence at ${detail ?? 'the configured path'} (readable by the user running Nexus), e.g. the Kubernetes secret the chart expects.`,
+          'Or, for the Community Edition, remove the licence setting (nexus.licenseFile / the chart\'s license values).',
+        ],
       };
     case 'orient-java-too-new':
       return {
