@@ -143,7 +143,7 @@ const snapshotCheck = object({
       }),
       framing: object(
         {
-          kind: string({ nullable: true, oneOf: ['plain', 'compose', 'kubectl', 'cri', 'docker-json', 'quoted', 'indented', 'journal', 'prefixed'] }),
+          kind: string({ nullable: true, oneOf: ['plain', 'compose', 'kubectl', 'cri', 'docker-json', 'quoted', 'indented', 'journal', 'prefixed', 'timestamped', 'piped', 'tabbed'] }),
           detail: textOrNull,
           waiting: array(tuple(text, count, count, count, count)),
           waitingBytes: count,

@@ -531,6 +531,7 @@ export class CorrelationEngine {
       reason,
       firstTime: group.firstTime,
       lastTime: group.lastTime,
+      timeless: group.timeless,
       count: group.count,
       distinct: group.distinctView(),
       closedAt,

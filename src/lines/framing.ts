@@ -11,17 +11,21 @@
  *   or with an ISO time first (`-o short-iso`);
  * - `prefixed`: one to three names before every line (`stern`, `kubectl logs` of several pods,
  *   a console that tags lines with the container: `nexus-0 nexus <line>`, `nexus3 <line>`);
+ * - `timestamped`: an RFC 3339 time before every line (`docker logs -t`, `kubectl logs --timestamps`);
+ * - `piped`: a log viewer's column before ` | ` (`Thu, Sep 28 2023 6:59:03 pm | <line>`);
+ * - `tabbed`: an export with epoch milliseconds and a time in tab-separated columns first (CloudWatch);
  * - `plain`: none of these.
  *
  * Which one is decided once per source, by the first line that starts a log record under one
  * of them (the events stage says what a record start is); lines before it wait, then go through
- * the same framing. The decision depends only on the bytes, not on how they were chunked, and a
+ * the same framing. A source with no record at all (a pasted stack trace, a start-up that died
+ * before logging) is still unwrapped when every line it waited with has the same time column. The decision depends only on the bytes, not on how they were chunked, and a
  * plain source costs nothing per line.
  */
 import type { LineSink } from './line-splitter';
 import { LINE_TRUNCATED } from './line-splitter';
 
-export type FramingKind = 'plain' | 'compose' | 'kubectl' | 'cri' | 'docker-json' | 'quoted' | 'indented' | 'journal' | 'prefixed';
+export type FramingKind = 'plain' | 'compose' | 'kubectl' | 'cri' | 'docker-json' | 'quoted' | 'indented' | 'journal' | 'prefixed' | 'timestamped' | 'piped' | 'tabbed';
 
 export interface FramingOptions {
   /** Whether buf[start, end) starts a log record (e.g. a Nexus timestamp). */
@@ -162,6 +166,51 @@ function journalPrefix(buf: Uint8Array, start: number, end: number): number {
   return at + 1;
 }
 
+/** `2026-03-10T17:32:03.169783772Z ` (or with an offset) at the start: the index after it and its spaces, or -1. */
+function rfc3339Prefix(buf: Uint8Array, start: number, end: number): number {
+  if (end - start < 21 || !isDigit(buf[start]) || buf[start + 4] !== 0x2d || buf[start + 7] !== 0x2d || buf[start + 10] !== 0x54 || buf[start + 13] !== COLON) return -1;
+  const after = wordEnd(buf, start, end);
+  const last = buf[after - 1];
+  // Ends with Z or a numeric offset: not a Nexus timestamp (`,` millis and `+0000` after a space).
+  if (last !== 0x5a && !isDigit(last)) return -1;
+  if (buf[after] !== SPACE) return -1;
+  let at = after + 1;
+  while (at < end && at - after < 4 && buf[at] === SPACE) at++;
+  return at;
+}
+
+const LEVEL_WORDS = ['ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'FATAL'].map((word) => Buffer.from(word, 'latin1'));
+
+/** Whether a level and a thread start at `at` (a Nexus layout with an ISO time: `2025-09-10T01:36:22.857Z WARN  [main] ...`). */
+function startsWithLevel(buf: Uint8Array, at: number, end: number): boolean {
+  const word = LEVEL_WORDS.find((w) => end - at > w.length && w.every((byte, i) => buf[at + i] === byte));
+  if (word === undefined) return false;
+  let next = at + word.length;
+  while (next < end && buf[next] === SPACE) next++;
+  return next > at + word.length && buf[next] === OPEN;
+}
+
+/** A viewer's column ended by ` | ` in the first 64 bytes (no `|` before it): the index after it, or -1. */
+function pipedPrefix(buf: Uint8Array, start: number, end: number): number {
+  const limit = Math.min(end - 2, start + 64);
+  for (let at = start + 1; at < limit; at++) {
+    if (buf[at] === PIPE) return buf[at - 1] === SPACE && buf[at + 1] === SPACE ? at + 2 : -1;
+  }
+  return -1;
+}
+
+/** `1755699474174<TAB>2025-08-20T14:17:54.174Z<TAB>`: epoch milliseconds and a time, tab-separated; the index after, or -1. */
+function tabbedPrefix(buf: Uint8Array, start: number, end: number): number {
+  let at = start;
+  while (at < end && isDigit(buf[at])) at++;
+  if (at - start < 10 || at - start > 16 || buf[at] !== TAB) return -1;
+  const time = at + 1;
+  while (at + 1 < end && at - time < 40 && buf[at + 1] !== TAB) at++;
+  at++;
+  if (buf[at] !== TAB || !isDigit(buf[time])) return -1;
+  return at + 1;
+}
+
 /** Leading `>` quote marks (each with one optional space): the index after them, or -1. */
 function quotePrefix(buf: Uint8Array, start: number, end: number): number {
   let at = start;
@@ -205,9 +254,9 @@ export class LineFramer implements LineSink {
     this.unwrapLine(buf, start, end, lineNumber, byteOffset, flags, span);
   }
 
-  /** End of the source: undecided lines go on as plain; a line in parts goes on as it is. */
+  /** End of the source: undecided lines go on as plain (or unwrapped, see `columnOfAll`); a line in parts goes on as it is. */
   end(): void {
-    if (this.kind === null) this.decide('plain', null);
+    if (this.kind === null) this.decide(this.columnOfAll(), null);
     if (this.partial !== null) {
       const { bytes, line, offset, span } = this.partial;
       this.partial = null;
@@ -238,7 +287,7 @@ export class LineFramer implements LineSink {
     if (found === null) {
       this.waiting.push({ bytes: Buffer.from(buf.subarray(start, end)), line: lineNumber, offset: byteOffset, flags, span });
       this.waitingBytes += end - start;
-      if (this.waiting.length >= (this.options.maxUndecidedLines ?? 256) || this.waitingBytes >= MAX_WAITING_BYTES) this.decide('plain', null);
+      if (this.waiting.length >= (this.options.maxUndecidedLines ?? 256) || this.waitingBytes >= MAX_WAITING_BYTES) this.decide(this.columnOfAll(), null);
       return;
     }
     this.decide(found.kind, found.detail);
@@ -248,7 +297,12 @@ export class LineFramer implements LineSink {
   /** Which framing makes this line a record start, if any. */
   private detect(buf: Buffer, start: number, end: number): { kind: FramingKind; detail: string | null } | null {
     const isStart = this.options.isRecordStart;
-    if (isStart(buf, start, end)) return { kind: 'plain', detail: null };
+    // Before the plain test: a record behind `docker logs -t`'s time would pass for one with an ISO time.
+    const stamped = rfc3339Prefix(buf, start, end);
+    if (stamped !== -1 && isStart(buf, stamped, end)) return { kind: 'timestamped', detail: null };
+    // A time column before a line that is not a record (a stack frame) is no record, unless a level
+    // and a thread follow it (a layout with an ISO time); CRI and the journal are tried below.
+    if (isStart(buf, start, end) && (stamped === -1 || startsWithLevel(buf, stamped, end))) return { kind: 'plain', detail: null };
     if (buf[start] === 0x7b) {
       const json = this.fromJson(buf, start, end);
       if (json !== null && isStart(json.buf, json.start, json.end)) return { kind: 'docker-json', detail: null };
@@ -259,6 +313,10 @@ export class LineFramer implements LineSink {
     if (afterCompose !== -1 && isStart(buf, afterCompose, end)) return { kind: 'compose', detail: buf.toString('latin1', start, nameEnd) };
     const kubectl = kubectlPrefix(buf, start, end);
     if (kubectl !== -1 && isStart(buf, kubectl, end)) return { kind: 'kubectl', detail: null };
+    const piped = pipedPrefix(buf, start, end);
+    if (piped !== -1 && isStart(buf, piped, end)) return { kind: 'piped', detail: null };
+    const tabbed = tabbedPrefix(buf, start, end);
+    if (tabbed !== -1 && isStart(buf, tabbed, end)) return { kind: 'tabbed', detail: null };
     const quote = quotePrefix(buf, start, end);
     if (quote !== -1 && isStart(buf, quote, end)) return { kind: 'quoted', detail: null };
     let indent = start;
@@ -275,6 +333,19 @@ export class LineFramer implements LineSink {
       if (isStart(buf, at, end)) return { kind: 'prefixed', detail: buf.toString('latin1', start, at) };
     }
     return null;
+  }
+
+  /**
+   * No line starts a record: a time column that every waiting line has (at least two of them) is
+   * still taken off, so that a stack trace's lines read as its lines. Otherwise plain.
+   */
+  private columnOfAll(): FramingKind {
+    const lines = this.waiting.filter((w) => w.bytes.length > 0);
+    if (lines.length < 2) return 'plain';
+    for (const [kind, prefix] of [['timestamped', rfc3339Prefix], ['tabbed', tabbedPrefix]] as const) {
+      if (lines.every((w) => prefix(w.bytes, 0, w.bytes.length) !== -1)) return kind;
+    }
+    return 'plain';
   }
 
   private decide(kind: FramingKind, detail: string | null): void {
@@ -320,6 +391,18 @@ export class LineFramer implements LineSink {
         return this.fromJson(buf, start, end);
       case 'quoted': {
         const after = quotePrefix(buf, start, end);
+        return after === -1 ? null : { buf, start: after, end, partial: false };
+      }
+      case 'timestamped': {
+        const after = rfc3339Prefix(buf, start, end);
+        return after === -1 ? null : { buf, start: after, end, partial: false };
+      }
+      case 'piped': {
+        const after = pipedPrefix(buf, start, end);
+        return after === -1 ? null : { buf, start: after, end, partial: false };
+      }
+      case 'tabbed': {
+        const after = tabbedPrefix(buf, start, end);
         return after === -1 ? null : { buf, start: after, end, partial: false };
       }
       case 'journal': {

@@ -77,7 +77,8 @@ export function formatPretty(incident: Incident, options: PrettyOptions): string
     const distinctLabel = `${name}s (${distinct.total})`;
     field(distinctLabel.length > LABEL_WIDTH - 1 ? `${distinctLabel.slice(0, LABEL_WIDTH - 2)}…` : distinctLabel, `${distinct.values.slice(0, 5).join(' ')}${distinct.values.length > 5 ? ' ...' : ''}${more}`);
   }
-  const who = [incident.user === null ? null : `user ${incident.user}`, incident.thread === null ? null : `thread ${incident.thread}`]
+  // Loose text has neither: an empty name is no name.
+  const who = [incident.user === null || incident.user === '' ? null : `user ${incident.user}`, incident.thread === null || incident.thread === '' ? null : `thread ${incident.thread}`]
     .filter((part): part is string => part !== null)
     .join(', ');
   if (who !== '') field('who', who + (incident.node === null ? '' : ` on ${incident.node}`));

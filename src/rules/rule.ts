@@ -47,6 +47,7 @@ export type SubjectType =
   | 'task'
   | 'image'
   | 'server'
+  | 'instance'
   | 'database'
   | 'user'
   | 'client'
@@ -128,9 +129,11 @@ export interface DistinctValues {
 export interface GroupView {
   /** Why it closed; null while it is open (lifecycle records). */
   reason: CloseReason | null;
-  /** Event time of its first and last signal. */
+  /** Event time of its first and last signal (meaningless when `timeless`). */
   firstTime: number;
   lastTime: number;
+  /** Its lines carry no time (loose text: a pasted trace, an e-mail): the incident's times are null. */
+  timeless: boolean;
   /** Signals folded into it. */
   count: number;
   /** Distinct values the signals named (`Rule.distinct`), by name. */

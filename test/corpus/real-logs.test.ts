@@ -51,6 +51,13 @@ const OUTSIDE: Record<string, string> = {
   'other:outbound-retry-no-response': 'RetryExec INFO lines (NoHttpResponseException) with no repository named: the retry of one outbound request, not a failure the text concludes',
   'other:crowd-realm-request-failed': 'errors of a third-party Crowd realm plugin (CrowdMapper): no rule reads plugin realms',
   'other:apt-snapshot-metadata-missing': 'an apt snapshot Release file answered 404 to clients in request.log: a few 404s of one repository, under the request-errors threshold',
+  'other:db-migration-failed': 'the nexus-db-migrator console (`Migration job finished with status FAILED.`, times without dates): a separate tool, not a nexus.log; no rule reads it',
+  'other:extdirect-unauthenticated-debug': 'a DEBUG line of an unauthenticated UI call: DEBUG is never read (and it is a session that expired, not a failure)',
+  'other:keycloak-realm-request-failed': 'a third-party Keycloak realm plugin answering 401: no rule reads plugin realms',
+  'other:ldap-user-not-found-debug': 'a DEBUG line of the LDAP realm (user not found): DEBUG is never read, and an unknown user is not an LDAP outage',
+  'other:orient-diskcache-memory-warning': 'OrientDB warns at start that the disk cache would exceed physical memory: a sizing warning, Nexus runs',
+  'other:plugin-bundle-unresolved': 'an OSGi bundle of a plugin with a missing requirement: the plugin does not load, Nexus itself starts',
+  'other:realm-plugin-class-missing': 'a headerless ClassNotFoundException of a realm plugin class: the plugin is absent, no rule reads realm configuration',
 };
 
 /**
@@ -64,6 +71,10 @@ const NOT_MET: Record<string, Record<string, string>> = {
   },
   'nxrm3-ha-89-k9s-pane-clustered-deployment-mixed-versions.log': {
     'server-start-failed': 'a k9s log pane copy (` nxrm-app ` after a `│` border, no record header in it): no layout the framer reads, and the HA text on a line with no header is not a launcher line',
+  },
+  'np-259-rancher-html-table-paste-uptime-shutdown-3-42.log': {
+    'server-start-failed':
+      'the start-level stack trace is cut above the excerpt; what is left is an orderly stop (Uptime 2 min 16 s, Shutting down) with no banner, longer than the 2 minutes server-run takes for a likely failed start',
   },
   'np-565-k9s-box-karaf-bundle-resource-missing.log': {
     'server-start-failed': 'a k9s log pane copy (`│ nexus ` borders, the first line cut mid-prefix) is no layout the framer reads, and no rule reads the Karaf `Unable to create resource for bundle` text',

@@ -18,8 +18,9 @@ const { cases: layouts } = require('./cases/layouts');
 const { cases: follow } = require('./cases/follow');
 const { cases: inputs } = require('./cases/inputs');
 const { cases: api } = require('./cases/api');
+const { cases: strict } = require('./cases/strict');
 
-const ALL = [...memory, ...rules, ...signals, ...layouts, ...follow, ...inputs, ...api].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+const ALL = [...memory, ...rules, ...signals, ...layouts, ...follow, ...inputs, ...api, ...strict].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
 const RSS_BUDGET_MB = 200;
 
 function pad(text, width) {

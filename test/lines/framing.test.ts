@@ -62,6 +62,23 @@ describe('LineFramer', () => {
     expect(unwrap([`nexus3 ${A}`, 'nexus3 Updating anonymous access...', `nexus3 ${B}`].join('\n')).lines).toEqual([A, 'Updating anonymous access...', B]);
   });
 
+  it('docker logs -t times, a log viewer column before ` | `, and a tab-separated export (CloudWatch)', () => {
+    const stamped = [`2026-03-10T17:32:03.169783772Z ${A}`, `2026-03-10T17:32:03.169785013Z ${TRACE}`, `2026-03-10T17:32:03.169785708Z ${B}`];
+    expect(unwrap(stamped.join('\n'))).toMatchObject({ lines: [A, TRACE, B], framing: 'timestamped' });
+    // np-934: only a stack trace and logback's status lines, no record: the time column still goes.
+    const stack = ['2026-03-10T17:32:03.169783772Z  at org.x.Main.main(Main.java:1)', '2026-03-10T17:32:03.169785013Z Caused by: java.lang.IllegalStateException: boom', '2026-03-10T17:32:03.169785708Z ERROR in ch.qos.logback.X - Could not create component'];
+    expect(unwrap(stack.join('\n'))).toMatchObject({ lines: ['at org.x.Main.main(Main.java:1)', 'Caused by: java.lang.IllegalStateException: boom', 'ERROR in ch.qos.logback.X - Could not create component'], framing: 'timestamped' });
+    const piped = [`Thu, Sep 28 2023 6:59:02 pm | ${TRACE.trim()}`, `Thu, Sep 28 2023 6:59:03 pm | ${A}`, `Thu, Sep 28 2023 6:59:03 pm | ${B}`];
+    expect(unwrap(piped.join('\n'))).toMatchObject({ lines: [TRACE.trim(), A, B], framing: 'piped' });
+    const tabbed = [`1755699474174\t2025-08-20T14:17:54.174Z\t${A}`, `1755699474175\t2025-08-20T14:17:54.175Z\t${B}`];
+    expect(unwrap(tabbed.join('\n'))).toMatchObject({ lines: [A, B], framing: 'tabbed' });
+  });
+
+  it('a layout with ISO times and a level stays plain', () => {
+    const iso = ['2025-09-10T01:36:22.857Z WARN  [qtp1-1] admin org.x.A - first', '2025-09-10T01:36:22.900Z INFO  [qtp1-1] admin org.x.B - second'];
+    expect(unwrap(iso.join('\n')).framing).toBe('plain');
+  });
+
   it('a plain line that happens to start with a word is not taken for a prefix', () => {
     expect(unwrap(['Caused by: java.io.IOException: 2022-07-18 05:43:59,234+0000', A].join('\n')).framing).toBe('plain');
   });

@@ -222,6 +222,13 @@ describe('server-run on the real excerpts', () => {
     }
   });
 
+  it('a banner pasted alone (no record at all): a run at no known time, never the epoch', () => {
+    const runs = run(['-------------------------------------------------', '', 'Started Sonatype Nexus OSS 3.13.0-01', '', '-------------------------------------------------']);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ firstSeen: null, facts: { outcome: 'running', ready: 'unknown (the lines carry no time)' } });
+    expect(JSON.stringify(runs[0])).not.toContain('1970');
+  });
+
   it('nexus-blobstore-s3-2: the banner without its header line is read from the loose text, ready at the next record', () => {
     const runs = run(realLog('nexus-blobstore-s3-2-started-banner-and-tasks.log'));
     expect(runs).toHaveLength(1);

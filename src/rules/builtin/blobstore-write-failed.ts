@@ -61,6 +61,7 @@ export type BlobWriteCause =
   | 'cloud-storage-unreachable'
   | 'bucket-init-failed'
   | 'blob-store-config-invalid'
+  | 'plugin-incompatible'
   | 'blob-store-start-failed'
   | 'cloud-storage-error'
   | 'blob-store-io-error';
@@ -173,6 +174,8 @@ export function classifyBlobWrite(text: string, path: string | null): BlobWriteC
     return 'cloud-permission-denied';
   }
   if (text.includes('Timeout waiting for connection from pool')) return 's3-connection-pool-exhausted';
+  // A blob store plugin built for another Nexus version (or installed incompletely).
+  if (text.includes('NoClassDefFoundError') || text.includes('IncompatibleClassChangeError') || text.includes('NoSuchMethodError') || text.includes('ClassNotFoundException')) return 'plugin-incompatible';
   // A required attribute of the store's configuration is absent (AttributesMap.require): `Missing: {s3} bucket`.
   if (text.includes('Missing: {')) return 'blob-store-config-invalid';
   if (
@@ -366,6 +369,16 @@ const CAUSES: Record<BlobWriteCause, CauseText> = {
       'For S3-compatible storage (MinIO, Ceph), check the service is up and path-style access is set if it needs it.',
     ],
   },
+  'plugin-incompatible': {
+    phrase: 'plugin incompatible',
+    confidence: 'high',
+    explain: (store, s) =>
+      `The ${backendName(s.backend)} blob store code failed to load a class it needs (${s.firstDetail}): the blob store plugin was built for another Nexus version, or installed incompletely, so ${store} cannot work.`,
+    fix: () => [
+      'Install the build of the blob store plugin made for this exact Nexus version (or the version bundled with Nexus, for S3, Azure and Google Cloud in recent releases), then restart.',
+      'After an upgrade of Nexus, upgrade or remove hand-installed plugins before starting.',
+    ],
+  },
   'blob-store-config-invalid': {
     phrase: 'configuration incomplete',
     confidence: 'medium',
@@ -451,7 +464,7 @@ export const blobstoreWriteFailed: Rule<Signal, State> = {
     },
     { levels: ['ERROR'], loggers: ['BlobStoreManagerImpl'], literals: [{ text: RESTORE, at: 'start' }, { text: START, at: 'start' }], continuation: true },
     // Creating or changing a blob store from the UI fails whatever the exception.
-    { levels: ['ERROR', 'WARN'], loggers: ['ExtDirectServlet'], literals: [UI_CREATE, UI_UPDATE], continuation: true },
+    { levels: ['ERROR', 'WARN'], loggers: ['ExtDirectServlet', 'ExtDirectExceptionHandler'], literals: [UI_CREATE, UI_UPDATE], continuation: true },
     // A web page's one-line copy of a trace (`Caused by: ... at com.amazonaws.http...`): read from loose text.
     { levels: ['ERROR'], literals: [AWS_SDK] },
     { levels: ['WARN'], loggers: ['S3BlobStore'], literals: [{ text: S3_NOT_WRITABLE, at: 'start' }], continuation: true },

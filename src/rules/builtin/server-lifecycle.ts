@@ -70,6 +70,8 @@ export function nexusLabel(version: string | null, edition: string | null): stri
 
 /** `01:02` (UTC) when on the same UTC day as `reference`, else `2025-09-11 01:02`. */
 export function clockTime(ms: number, reference: number = ms): string {
+  if (!Number.isFinite(ms)) return 'an unknown time'; // lines with no time (loose text)
+  if (!Number.isFinite(reference)) reference = ms;
   const iso = new Date(ms).toISOString();
   const sameDay = iso.slice(0, 10) === new Date(reference).toISOString().slice(0, 10);
   return sameDay ? iso.slice(11, 16) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
@@ -77,5 +79,6 @@ export function clockTime(ms: number, reference: number = ms): string {
 
 /** `2025-09-10 01:02:03 UTC`, for facts. */
 export function fullTime(ms: number): string {
+  if (!Number.isFinite(ms)) return 'unknown (the lines carry no time)';
   return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }

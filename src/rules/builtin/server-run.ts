@@ -189,6 +189,7 @@ function matchError(event: NexusEvent, logger: string): Signal | undefined {
   if (logger === 'NexusContextListener' && (text === 'Failed to start nexus' || text === 'Failed to initialize context')) return signal('failed', { failure: text });
   if (logger === 'JettyServer' && (text === 'Start failed' || text === 'Failed to start')) return signal('failed', { failure: `JettyServer: ${text}` });
   if (logger === 'BootstrapListener' && text === 'Failed to initialize') return signal('failed', { failure: `BootstrapListener: ${text}` });
+  if (logger === 'BootFeaturesInstaller' && text.startsWith('Error installing boot features')) return signal('failed', { failure: 'Karaf: Error installing boot features' });
   return undefined;
 }
 
@@ -223,7 +224,9 @@ const SEVERITY: Record<RunOutcome, Severity> = {
   'failed-start': 'error',
 };
 
-function describeRun(state: Readonly<State>, group: GroupView): Finding {
+function describeRun(state: Readonly<State>, viewed: GroupView): Finding {
+  // Loose text with no time: its times are unknown, not the epoch.
+  const group = viewed.timeless ? { ...viewed, firstTime: Number.NaN, lastTime: Number.NaN, lastTimeBefore: null, closedAt: null } : viewed;
   const outcome = outcomeOf(state, group);
   const label = nexusLabel(state.version, state.edition);
   const uptimeStart = state.uptimeMs !== null && state.uptimeAt !== null ? state.uptimeAt - state.uptimeMs : null;
@@ -378,6 +381,7 @@ export const serverRun: Rule<Signal, State> = {
       loggers: ['NexusContextListener', 'JettyServer', 'BootstrapListener'],
       literals: [{ text: 'Failed to start', at: 'start' }, { text: 'Start failed', at: 'start' }, { text: 'Failed to initialize', at: 'start' }],
     },
+    { levels: ['ERROR'], loggers: ['BootFeaturesInstaller'], literals: [{ text: 'Error installing boot features', at: 'start' }] },
   ],
   windowMs: Number.POSITIVE_INFINITY,
 
@@ -425,30 +429,32 @@ export const serverRun: Rule<Signal, State> = {
 
   add(state, s, event) {
     merge(state, s);
+    // A line with no time (loose text, e.g. a banner pasted without its header) marks the step, at no time.
+    const time = event.timeUnknown === true ? Number.NaN : event.time;
     switch (s.kind) {
       case 'start':
-        state.startedAt ??= event.time;
+        state.startedAt ??= time;
         if (s.marker !== null && !state.markers.includes(s.marker)) state.markers.push(s.marker);
         return false;
       case 'ready':
-        state.readyAt = event.time;
+        state.readyAt = time;
         return false;
       case 'failed':
         if (state.failure === null) {
           state.failure = s.failure;
-          state.failedAt = event.time;
+          state.failedAt = time;
         }
         return false;
       case 'stopping':
-        state.stoppingAt ??= event.time;
+        state.stoppingAt ??= time;
         if (s.uptimeMs !== null) {
           state.uptimeMs = s.uptimeMs;
-          state.uptimeAt = event.time;
+          state.uptimeAt = time;
         }
         if (s.exitCode !== null && !Number.isNaN(s.exitCode)) state.exitCode = s.exitCode;
         return false;
       default:
-        state.stoppingAt ??= event.time;
+        state.stoppingAt ??= time;
         return true;
     }
   },

@@ -44,6 +44,7 @@ export type StartFailureCause =
   | 'migration-failed'
   | 'orient-java-too-new'
   | 'license-missing'
+  | 'logging-config-invalid'
   | 'postgresql-refused'
   | 'postgresql-auth-failed'
   | 'postgresql-database-missing'
@@ -77,6 +78,7 @@ const ORDER: readonly StartFailureCause[] = [
   'migration-failed',
   'orient-java-too-new',
   'license-missing',
+  'logging-config-invalid',
   'jetty-keystore-missing',
   'jetty-keystore-password',
   'postgresql-auth-failed',
@@ -143,6 +145,8 @@ export function classifyText(text: string): Classified[] {
   if (text.startsWith('Migration of schema ') && text.includes(' failed')) add('migration-failed', after(text, ' migration "', '"'));
   if (text.includes('UpgradeException: Migration failed')) add('migration-failed');
   if (text.includes('The maximum Java version for OrientDb is ')) add('orient-java-too-new', after(text, 'The maximum Java version for OrientDb is ', '.'));
+  // Logback status lines: `Could not create component [filter] of type [org.sonatype.nexus.logging.ClusterLogFilter]`
+  if (text.includes('Logback configuration error detected') || (text.includes('ch.qos.logback') && text.includes('Could not create '))) add('logging-config-invalid', after(text, ' of type [', ']'));
   // `NoSuchFileException: /var/nexus-repo-license/nexus-repo-license.lic` (the licence file the configuration names is not there)
   if (text.includes('.lic') && (text.includes('NoSuchFileException') || text.includes('FileNotFoundException'))) add('license-missing', pathNear(text, '.lic') ?? after(text, 'NoSuchFileException: '));
   if (text.includes('.jks') || text.includes('keystore') || text.includes('KeyStore')) {
@@ -249,6 +253,10 @@ const LAUNCHER_FAILURES = [
   'cannot create directory',
   'Unable to update instance pid',
   'Failed to start nexus service',
+  // Karaf's launcher: a bundle of etc/startup.properties (a plugin added there) cannot be installed.
+  'Error installing bundle listed in startup.properties',
+  // 3.83+ (Spring Boot entrypoint): the logging configuration fails before anything is logged.
+  'Logback configuration error detected',
 ];
 /** Guice errors of a component constructed at start (`1) Error injecting constructor, ...`): fatal when their cause is known. */
 const GUICE_FAILURES = ['Error injecting constructor', '[Guice/ErrorInjectingConstructor]'];
@@ -285,6 +293,12 @@ function matchEvent(event: NexusEvent): Signal | undefined {
     }
   }
   if (logger === 'DbMigrate' && message.startsWith('Migration of schema ')) return signalOf(event, false, message.slice(0, 200));
+  // Karaf cannot install its boot features: nothing of Nexus starts.
+  if (logger === 'BootFeaturesInstaller' && message.startsWith('Error installing boot features')) return signalOf(event, true, 'Karaf: Error installing boot features');
+  // 3.0-era OSGi: the bootstrap bundle's activator failed (`FrameworkEvent ERROR` with its BundleException).
+  if (message.startsWith('FrameworkEvent ERROR') && event.continuation.some((line) => line.includes('Activator start error in bundle org.sonatype.nexus'))) {
+    return signalOf(event, true, 'the Nexus bootstrap bundle failed to activate');
+  }
   // Jetty could not start the Nexus web application: nothing is served.
   if (logger === 'WebAppContext' && message.startsWith('Failed startup of context') && message.includes('Nexus')) return signalOf(event, true, 'WebAppContext: Failed startup of context');
   if (event.level === 'WARN' && logger === 'NexusLifecycleManager' && message.startsWith('Problem starting ')) {
@@ -335,6 +349,14 @@ function subjectOf(state: Readonly<State>): Subject | null {
     default:
       return null;
   }
+}
+
+/**
+ * What the incident is about: the cause's subject, else the Nexus instance that failed to start
+ * (type `instance`, not `server`: the triage view lists `server` subjects as runs).
+ */
+function subjectOrServer(state: Readonly<State>): Subject {
+  return subjectOf(state) ?? { type: 'instance', name: state.node ?? 'nexus' };
 }
 
 interface Explained {
@@ -406,6 +428,18 @@ function explain(c: Classified | null, state: Readonly<State>): Explained {
           'Do not start the old version on the half-migrated database: restore the backup first.',
         ],
         references: [{ title: 'sonatype/nexus-public issue 710: repeatable migration ReconcileTaskMigrationStep failed', url: 'https://github.com/sonatype/nexus-public/issues/710' }],
+      };
+    case 'logging-config-invalid':
+      return {
+        what: `its logging configuration is invalid${detail === null ? '' : ` (${detail} cannot be created)`}`,
+        explanation:
+          'Nexus 3.83 and later configure logging before anything else, and a logback configuration that names a class this version does not have (kept from an older installation, or mounted by a Helm chart) stops the start: "Logback configuration error detected".',
+        confidence: 'high',
+        remediation: [
+          'Remove the custom logback files kept from the old installation (etc/logback/*.xml, <data dir>/etc/logback) or regenerate them from this version\'s defaults, then start again.',
+          'On Kubernetes, check for a ConfigMap mounted over /opt/sonatype/nexus/etc/logback by the chart (third-party charts do this) and drop or update it.',
+        ],
+        references: [{ title: 'sonatype/nexus-public issue 708: Logback configuration error after the upgrade to 3.83', url: 'https://github.com/sonatype/nexus-public/issues/708' }],
       };
     case 'license-missing':
       return {
@@ -598,6 +632,8 @@ export const serverStartFailed: Rule<Signal, State> = {
     { levels: ['WARN'], loggers: ['NexusLifecycleManager'], literals: [{ text: 'Problem starting ', at: 'start' }], continuation: true },
     { levels: ['WARN', 'ERROR'], loggers: ['WebAppContext'], literals: [{ text: 'Failed startup of context', at: 'start' }], continuation: true },
     { levels: ['ERROR'], loggers: ['DbMigrate'], literals: [{ text: 'Migration of schema ', at: 'start' }] },
+    { levels: ['ERROR'], loggers: ['BootFeaturesInstaller'], literals: [{ text: 'Error installing boot features', at: 'start' }], continuation: true },
+    { levels: ['ERROR'], literals: [{ text: 'FrameworkEvent ERROR', at: 'start' }], continuation: true },
     { levels: ['ERROR', 'WARN'], loggers: ['MyBatisDataStore'], literals: ['using a legacy Orient database'], continuation: true },
     { levels: ['WARN'], literals: ['was not closed properly'] },
     { levels: ['ERROR', 'WARN'], literals: ['Failed to get driver instance for jdbcUrl', 'No suitable driver', 'Exception during pool initialization'], continuation: true },
@@ -651,7 +687,7 @@ export const serverStartFailed: Rule<Signal, State> = {
     const summary = `Nexus failed to start${node}${attempts}${how}: ${e.what}.`;
     const exceptions = state.root === null ? [] : exceptionsOf([state.root]);
     return {
-      subject: subjectOf({ ...state, cause: found }),
+      subject: subjectOrServer({ ...state, cause: found }),
       fingerprint: [found?.cause ?? 'start-exception', state.node],
       summary,
       facts: {

@@ -7,6 +7,7 @@ export function plural(count: number, noun: string, nouns = `${noun}s`): string 
 
 /** `38 min`, `2 h 5 min`, `12 s`, `3 d 4 h`: a duration for a person. */
 export function duration(ms: number): string {
+  if (!Number.isFinite(ms)) return 'an unknown time'; // lines with no time (loose text)
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds} s`;
   const minutes = Math.round(seconds / 60);
