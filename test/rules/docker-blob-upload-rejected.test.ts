@@ -144,3 +144,11 @@ describe('docker-blob-upload-rejected on the real excerpts', () => {
     for (const file of filesWithout('docker-blob-upload-rejected')) expect([file, realIncidents(dockerBlobUploadRejected, file).length]).toEqual([file, 0]);
   });
 });
+
+describe('docker-blob-upload-rejected: a PATCH cut by a closed channel (docker-nexus3#67)', () => {
+  it('is an interrupted upload, not a refusal by Nexus', () => {
+    const found = incidents(dockerBlobUploadRejected, realLog('docker-nexus3-67-v2handlers-patch-closed-channel-inline.log'));
+    expect(found.map((i) => i.diagnosis.cause)).toEqual(['upload-interrupted']);
+  });
+});
+

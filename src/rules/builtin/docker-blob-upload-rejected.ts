@@ -131,7 +131,7 @@ function repositoryInError(error: string): string | null {
 export function classifyUpload(text: string, status: number | null): UploadCause {
   if (text.includes('cannot be updated') || text.includes('does not allow updating')) return 'blob-exists-redeploy-disabled';
   if (text.includes('is read only') || text.includes('Repository is read-only')) return 'repository-read-only';
-  if (text.includes('EofException') || text.includes('Early EOF') || text.includes('Connection reset') || text.includes('Idle timeout') || text.includes('Broken pipe') || status === 499) return 'upload-interrupted';
+  if (text.includes('EofException') || text.includes('Early EOF') || text.includes('Connection reset') || text.includes('Idle timeout') || text.includes('Broken pipe') || text.includes('ClosedChannelException') || status === 499) return 'upload-interrupted';
   if (text.includes('DIGEST_INVALID') || text.includes('digest invalid') || text.includes('Digest mismatch') || text.includes('digest mismatch') || text.includes('does not match')) return 'digest-mismatch';
   if (text.includes('BLOB_UPLOAD_UNKNOWN') || text.includes('blob upload unknown') || text.includes('upload unknown') || text.includes('missing upload') || status === 404) return 'upload-session-unknown';
   if (status === 403) return 'push-not-permitted';
