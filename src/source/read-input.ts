@@ -1,12 +1,13 @@
 /**
  * An input -> its bytes, in large chunks. Gzip is detected by its magic bytes (rotated
  * `nexus-YYYY-MM-DD.log.gz`, or a renamed one), not trusted from the file name. A support zip's
- * entry is streamed out of the zip in place (support-zip.ts).
+ * entry is streamed out of the zip in place (support-zip.ts). Text saved as UTF-16 with its BOM
+ * (PowerShell's `>` on Windows) is turned into UTF-8 as it is read.
  */
 import { constants, createReadStream, open, promises as fs } from 'node:fs';
 import { Socket } from 'node:net';
 import { addAbortSignal, type Readable } from 'node:stream';
-import { promisify } from 'node:util';
+import { promisify, TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { toInputError } from './input-error';
 import type { Input } from './resolve-inputs';
@@ -30,6 +31,68 @@ export interface ReadOptions {
  * A yielded buffer may be reused for the next chunk: consume it before asking for more.
  */
 export async function* readInput(input: Input, options: ReadOptions = {}): AsyncGenerator<Buffer> {
+  yield* asUtf8(readBytes(input, options));
+}
+
+/**
+ * The bytes as UTF-8: UTF-16 text (a BOM, FF FE or FE FF, first) is decoded and re-encoded as it
+ * streams (offsets then count the UTF-8 bytes); anything else passes through untouched.
+ */
+async function* asUtf8(chunks: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  let head: Buffer | null = null;
+  let decoder: TextDecoder | null = null;
+  try {
+    for await (const chunk of chunks) {
+      if (decoder !== null) {
+        yield Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8');
+        continue;
+      }
+      if (head === null && chunk.length >= 2) {
+        const encoding = utf16Of(chunk);
+        if (encoding === null) {
+          head = Buffer.alloc(0); // decided: not UTF-16
+          yield chunk;
+          continue;
+        }
+        decoder = new TextDecoder(encoding); // drops the BOM
+        yield Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8');
+        continue;
+      }
+      if (head !== null && head.length === 0) {
+        yield chunk;
+        continue;
+      }
+      // A first chunk of one byte (a pipe): wait for the second.
+      const joined: Buffer = head === null ? Buffer.from(chunk) : Buffer.concat([head, chunk]);
+      if (joined.length < 2) {
+        head = joined;
+        continue;
+      }
+      const encoding = utf16Of(joined);
+      if (encoding === null) {
+        head = Buffer.alloc(0);
+        yield joined;
+      } else {
+        decoder = new TextDecoder(encoding);
+        yield Buffer.from(decoder.decode(joined, { stream: true }), 'utf8');
+      }
+    }
+    if (decoder !== null) {
+      const rest = decoder.decode();
+      if (rest !== '') yield Buffer.from(rest, 'utf8');
+    } else if (head !== null && head.length > 0) yield head;
+  } finally {
+    await chunks.return(undefined);
+  }
+}
+
+function utf16Of(bytes: Buffer): 'utf-16le' | 'utf-16be' | null {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le';
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'utf-16be';
+  return null;
+}
+
+async function* readBytes(input: Input, options: ReadOptions): AsyncGenerator<Buffer> {
   const chunkBytes = options.chunkBytes ?? READ_CHUNK_BYTES;
   if (input.kind === 'zip-entry') {
     const onTruncated = options.onTruncated;
