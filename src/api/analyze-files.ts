@@ -108,7 +108,13 @@ export async function* analyzeFiles(patterns: string | readonly string[], option
     return;
   }
   const zips: SupportZipListing[] = [];
-  const resolved = (await resolveInputs(list, (listing) => zips.push(listing))).filter((input) => !fileOutsideRange(input.name, range));
+  const resolved = (
+    await resolveInputs(
+      list,
+      (listing) => zips.push(listing),
+      (folder, message) => options.onWarning?.({ path: folder, message }),
+    )
+  ).filter((input) => !fileOutsideRange(input.name, range));
   const knownCuts = reportSupportZips(zips, options);
   const planned = await planInputs(resolved, options.onInputError === undefined ? undefined : (error) => inputFailed(error, options));
   options.onInputs?.(planned.map((p) => p.input.name));

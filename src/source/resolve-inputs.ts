@@ -41,7 +41,11 @@ export interface ZipEntryInput {
  * `onSupportZip`: each support zip listed (once per zip, before anything is read), with its
  * info and truncated entries.
  */
-export async function resolveInputs(patterns: readonly string[], onSupportZip?: (listing: SupportZipListing) => void): Promise<Input[]> {
+export async function resolveInputs(
+  patterns: readonly string[],
+  onSupportZip?: (listing: SupportZipListing) => void,
+  onUnreadable?: (folder: string, message: string) => void,
+): Promise<Input[]> {
   const inputs: Input[] = [];
   const seen = new Set<string>();
   const add = (input: Input): void => {
@@ -70,13 +74,19 @@ export async function resolveInputs(patterns: readonly string[], onSupportZip?: 
     }
     const stats = await statOrUndefined(pattern);
     if (stats?.isDirectory()) {
-      const found = await glob()(DIRECTORY_PATTERNS, { cwd: pattern, onlyFiles: true, dot: false });
+      await checkListable(pattern);
+      // Subfolders that cannot be listed are named, and the rest is read.
+      for (const sub of ['audit', 'tasks']) {
+        const folder = path.join(pattern, sub);
+        if ((await statOrUndefined(folder))?.isDirectory() === true && !(await listable(folder))) onUnreadable?.(folder, `${folder}: cannot list this folder (permission denied): its logs are not read`);
+      }
+      const found = await globbed(pattern, () => glob()(DIRECTORY_PATTERNS, { ...GLOB_OPTIONS, cwd: pattern, dot: false }));
       if (found.length === 0) throw new InputError(pattern, 'directory has no Nexus log files (nexus*.log*, request*.log*, audit*.log*, tasks/*.log, support-*.zip)');
       for (const file of found.sort()) await addFile(path.join(pattern, file));
     } else if (stats !== undefined) {
       await addFile(pattern, stats);
     } else if (glob().isDynamicPattern(pattern)) {
-      const found = await glob()(pattern, { onlyFiles: true, dot: true });
+      const found = await globbed(pattern, () => glob()(pattern, { ...GLOB_OPTIONS, dot: true }));
       if (found.length === 0) throw new InputError(pattern, 'no files match this pattern');
       for (const file of found.sort()) await addFile(file);
     } else {
@@ -84,6 +94,34 @@ export async function resolveInputs(patterns: readonly string[], onSupportZip?: 
     }
   }
   return inputs;
+}
+
+/**
+ * Symbolic links are not followed into (a link back to a parent would make `**` endless, as
+ * `find -L` warns), and a subfolder that cannot be listed does not end the search.
+ */
+const GLOB_OPTIONS = { onlyFiles: true, followSymbolicLinks: false, suppressErrors: true } as const;
+
+/** A search that fails anyway (the pattern's own base cannot be read) is an input error naming it. */
+async function globbed(pattern: string, search: () => Promise<string[]>): Promise<string[]> {
+  try {
+    return await search();
+  } catch (error) {
+    throw toInputError(pattern, error);
+  }
+}
+
+async function listable(folder: string): Promise<boolean> {
+  try {
+    await fs.access(folder, constants.R_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function checkListable(folder: string): Promise<void> {
+  if (!(await listable(folder))) throw new InputError(folder, 'cannot list this folder (permission denied)');
 }
 
 /** fast-glob, loaded when a folder or a pattern is given: its modules cost ~80 ms of start-up a plain file does not need. */

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -111,5 +111,16 @@ describe('analyzeFiles', () => {
       }
     });
     expect(openFiles).not.toContain(file);
+  });
+  it('a glob through symbolic links back to a parent ends (links are not followed into), reading each file once', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'a'));
+    symlinkSync('..', path.join(dir, 'a', 'up'));
+    symlinkSync('..', path.join(dir, 'a', 'up2'));
+    writeFileSync(path.join(dir, 'nexus.log'), `${[missingLayerLine('2025-01-01 10:00:00,000+0000', 'l1', 'loop', '1'), rejectionLine('2025-01-01 10:00:00,005+0000', 'loop', '1')].join('\n')}\n`);
+    const inputs: string[] = [];
+    const pushes = await all(`${dir}/**/nexus*.log`, { onInputs: (names: string[]) => inputs.push(...names) });
+    expect(inputs).toEqual([path.join(dir, 'nexus.log')]);
+    expect(pushes.map((p) => p.image)).toEqual(['loop']);
   });
 });
