@@ -235,7 +235,9 @@ async function* followOne(patterns: readonly string[], range: TimeRange, options
     throw new InputError(patterns.join(' ') || '(none)', 'follow takes exactly one file or log folder');
   }
   const target = await followTarget(patterns[0] as string);
-  if (await startsWithZipMagic(target).catch(() => false)) throw new InputError(target, 'a support zip cannot be followed: read it without --follow');
+  // Only a regular file can be a zip: opening a FIFO to look would block until a writer comes (and SIGTERM could not end the wait).
+  const isFile = await fsp.stat(target).then((stats) => stats.isFile(), () => false);
+  if (isFile && (await startsWithZipMagic(target).catch(() => false))) throw new InputError(target, 'a support zip cannot be followed: read it without --follow');
   options.onInputs?.([target]);
   const analyzer = new Analyzer({ ...options, source: target });
   options.analyzer?.(analyzer);

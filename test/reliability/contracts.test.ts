@@ -198,3 +198,23 @@ describe('SIGTERM while waiting on a FIFO with no writer', () => {
     expect(pushes.map((i) => [i.image, i.closeReason])).toEqual([['open/app', 'shutdown']]);
   }, 60_000);
 });
+
+describe('SIGTERM with --follow on a FIFO that has no writer', () => {
+  it('is ready (no blocking look at the FIFO for a zip header) and ends on the signal', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'nla-follow-fifo-'));
+    const fifo = path.join(dir, 'nexus.log');
+    const mk = spawn('mkfifo', [fifo]);
+    await new Promise((resolve) => mk.on('close', resolve));
+    const child = spawn(process.execPath, [CLI, '--follow', '--ready', fifo], { cwd: ROOT });
+    let stderr = '';
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/^ready:/m.test(stderr)) resolve();
+      }),
+    );
+    child.kill('SIGTERM');
+    expect(await closed).toBe(0);
+  }, 60_000);
+});
