@@ -385,6 +385,7 @@ async function* readInParallel(analyzer: Analyzer, pieces: readonly Piece[], job
       // A segment counts its lines from 1: the lines of the segments before it make them the file's.
       const linesBefore = counters.lines;
       for await (const records of file.records) {
+        if (stopped(options.signal)) return; // stopped: what the workers queued is not analysed on
         if (failure !== null) continue; // the file failed in an earlier segment: the rest is not read on
         if (linesBefore > 0) for (const record of records) if (typeof record !== 'number') record[0].line += linesBefore;
         yield { incidents: analyzer.ingest(records) };

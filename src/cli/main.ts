@@ -4,7 +4,7 @@
  */
 import { thousands } from '../format-number';
 import { once } from 'node:events';
-import { accessSync, constants, statSync, writeFileSync, writeSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { CommanderError } from 'commander';
@@ -26,6 +26,7 @@ import { describeSupportZip } from '../source/support-zip';
 import { checkFleetOptions } from '../fleet/cli-options';
 import { findDefaultLogFolder } from './default-input';
 import { createDiagnostics, type Diagnostics } from './diagnostics';
+import { startMemoryRelief } from './memory-relief';
 import { colorWanted, parseOptions, type CliOptions } from './options';
 
 export const EXIT_OK = 0;
@@ -35,6 +36,8 @@ export const EXIT_RULE_FAILED = 70;
 
 /** After a stop signal, the time given to the reading loop to finish by itself before open groups are reported from here. */
 const STOP_GRACE_MS = 600;
+/** After a signal, how long what is left to write may wait for a reader of stdout. */
+const STOP_DRAIN_MS = 300;
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -52,6 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const log = createDiagnostics(options.logFormat, process.stderr, options.quiet ? 'warn' : 'info');
+  startMemoryRelief();
   const stdout = process.stdout;
   stdout.on('error', (error: NodeJS.ErrnoException) => {
     // The reader went away (`| head`): nothing more to say, and not a failure.
@@ -143,13 +147,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     stop.abort();
     setTimeout(() => {
       if (finished || analyzer?.hasEnded === true) return;
+      const code = options.failOn !== undefined && failOnHit ? EXIT_FAIL_ON : EXIT_OK;
+      if (stdout.writableNeedDrain) {
+        // stdout is full and its reader is not reading (that is why the run is stuck): what is open cannot be delivered.
+        process.stderr.write(`nexus-log-analyzer: warning: stdout is not being read: ${analyzer?.stats.openGroups ?? 0} open problem(s) not written\n`);
+        process.exit(code);
+      }
       const open = analyzer !== undefined && !analyzer.hasEnded ? analyzer.shutdown() : [];
+      // Through the stream, after what it still holds (a direct write could cut a queued line in two).
       for (const incident of open) {
-        writeSync(1, render(incident));
+        stdout.write(render(incident));
         account(incident);
       }
       progress?.stop();
-      process.exit(options.failOn !== undefined && failOnHit ? EXIT_FAIL_ON : EXIT_OK);
+      if (stdout.writableLength === 0) process.exit(code);
+      // stdout full and not read (a stuck consumer): wait a little for it, then end anyway, saying so.
+      const giveUp = setTimeout(() => {
+        process.stderr.write(`nexus-log-analyzer: warning: stdout is not being read: ${stdout.writableLength} bytes of incidents could not be written\n`);
+        process.exit(code);
+      }, STOP_DRAIN_MS);
+      stdout.once('drain', () => {
+        clearTimeout(giveUp);
+        process.exit(code);
+      });
     }, STOP_GRACE_MS).unref();
   };
   process.once('SIGINT', onSignal);

@@ -9,7 +9,7 @@ import { buildDispatchPlan, type DispatchPlan } from '../../events/dispatch-plan
 import { EventExtractor } from '../../events/event-extractor';
 import type { InputError } from '../../source/input-error';
 import { readFileRange, readInput } from '../../source/read-input';
-import type { ExtractJob, WorkerMessage } from './messages';
+import { RECORD_BATCHES_IN_FLIGHT, type Credit, type ExtractJob, type WorkerMessage } from './messages';
 
 /** Records per message: few enough to keep memory flat, many enough to make messages rare. */
 const BATCH = 512;
@@ -22,12 +22,28 @@ function planOf(job: ExtractJob): DispatchPlan {
   return cached.plan;
 }
 
+/** Record messages the current job may still send before it waits for the main thread (flow control). */
+let allowance = RECORD_BATCHES_IN_FLIGHT;
+let jobId = -1;
+let wake: (() => void) | null = null;
+
+function credited(credit: Credit): void {
+  if (credit.id !== jobId) return; // a credit for a job already finished
+  allowance += credit.credit;
+  const resume = wake;
+  wake = null;
+  resume?.();
+}
+
 async function extract(job: ExtractJob, post: (message: WorkerMessage) => void): Promise<void> {
+  jobId = job.id;
+  allowance = RECORD_BATCHES_IN_FLIGHT;
   let batch: ExtractedRecord[] = [];
   const push = (record: ExtractedRecord): void => {
     batch.push(record);
     if (batch.length >= BATCH) {
       post({ type: 'records', records: batch });
+      allowance--;
       batch = [];
     }
   };
@@ -45,7 +61,11 @@ async function extract(job: ExtractJob, post: (message: WorkerMessage) => void):
   let failure: InputError | null = null;
   try {
     const chunks = job.range === undefined ? readInput(job.input) : readFileRange(job.input.name, job.range);
-    for await (const chunk of chunks) extractor.write(chunk);
+    for await (const chunk of chunks) {
+      extractor.write(chunk);
+      // Read on only while the main thread keeps up (a chunk can overdraw the allowance by its own records).
+      while (allowance <= 0) await new Promise<void>((resolve) => (wake = resolve));
+    }
   } catch (error) {
     failure = error as InputError; // what was read before the damage still counts
   }
@@ -61,4 +81,7 @@ async function extract(job: ExtractJob, post: (message: WorkerMessage) => void):
 const port = parentPort;
 if (port === null) throw new Error('extract-worker must run as a worker thread');
 // One file at a time: the pool sends the next job only after `done` or `failed`.
-port.on('message', (job: ExtractJob) => void extract(job, (message) => port.postMessage(message)));
+port.on('message', (message: ExtractJob | Credit) => {
+  if ('credit' in message) credited(message);
+  else void extract(message, (out) => port.postMessage(out));
+});

@@ -6,6 +6,8 @@ import type { ByteRange } from '../../source/read-input';
 import type { Input } from '../../source/resolve-inputs';
 
 export interface ExtractJob {
+  /** Which of the run's files: credits name it. */
+  id: number;
   input: Input;
   kind: InputKind;
   plan: ReadingPlan;
@@ -17,3 +19,16 @@ export type WorkerMessage =
   | { type: 'records'; records: ExtractedRecord[] }
   | { type: 'done'; counters: SourceCounters }
   | { type: 'failed'; counters: SourceCounters; code: string | undefined; message: string };
+
+/**
+ * The main thread took `batches` record messages of job `id` off its queue: the worker may send
+ * that many more. A worker reads on only while fewer than its allowance wait unconsumed, so a
+ * file read ahead of the one being analysed holds a bounded number of records in memory.
+ */
+export interface Credit {
+  credit: number;
+  id: number;
+}
+
+/** Record messages a worker may have sent and not yet seen consumed. */
+export const RECORD_BATCHES_IN_FLIGHT = 8;

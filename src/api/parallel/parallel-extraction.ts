@@ -13,7 +13,7 @@ import type { InputKind } from '../../events/log-event';
 import { InputError } from '../../source/input-error';
 import type { ByteRange } from '../../source/read-input';
 import type { Input } from '../../source/resolve-inputs';
-import type { ExtractJob, WorkerMessage } from './messages';
+import type { Credit, ExtractJob, WorkerMessage } from './messages';
 
 /** The compiled worker; absent when running from TypeScript sources (tests), then files are read in turn. */
 export const WORKER_SCRIPT = path.join(__dirname, 'extract-worker.js');
@@ -110,7 +110,7 @@ export function extractInParallel(
       if (nextToStart >= inputs.length || nextToStart >= beingRead + jobs || signal?.aborted === true) break;
       member.file = nextToStart++;
       const planned = inputs[member.file] as { input: Input; kind: InputKind; range?: ByteRange };
-      const job: ExtractJob = { input: planned.input, kind: planned.kind, plan, ...(planned.range === undefined ? {} : { range: planned.range }) };
+      const job: ExtractJob = { id: member.file, input: planned.input, kind: planned.kind, plan, ...(planned.range === undefined ? {} : { range: planned.range }) };
       member.worker.postMessage(job);
     }
     if (nextToStart >= inputs.length && pool.every((member) => member.file === -1)) close();
@@ -156,6 +156,9 @@ export function extractInParallel(
         const message = await queue.next();
         if (message.type === 'records') {
           yield message.records;
+          // Consumed: the worker reading this file may send one more batch.
+          const reader = pool.find((member) => member.file === index);
+          if (reader !== undefined && !closed) reader.worker.postMessage({ credit: 1, id: index } satisfies Credit);
           continue;
         }
         const error =
