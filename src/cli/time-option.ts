@@ -31,7 +31,9 @@ export function parseTimeOption(value: string, now: Date = new Date()): number {
   const duration = DURATION.exec(text);
   if (duration !== null) {
     const unit = UNITS[(duration[2] as string).toLowerCase()] as string;
-    return sub(now, { [unit]: Number(duration[1]) }).getTime();
+    const back = sub(now, { [unit]: Number(duration[1]) });
+    if (!isValid(back)) throw new Error(`'${value}' goes back further than a date can (before the year -271821)`);
+    return back.getTime();
   }
   const date = parseISO(text.replace(' ', 'T'));
   if (isValid(date)) return date.getTime();

@@ -61,6 +61,14 @@ export function timestampEnd(buf: Uint8Array, start: number, end: number): numbe
   return Math.min(at, end);
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days of a month (1-12) of a year: 30 February is no date. */
+function daysIn(year: number, month: number): number {
+  if (month !== 2) return DAYS_IN_MONTH[month - 1] as number;
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+}
+
 function twoDigits(text: string, at: number): number {
   const a = text.charCodeAt(at) - ZERO;
   const b = text.charCodeAt(at + 1) - ZERO;
@@ -83,7 +91,7 @@ export function parseTimestamp(text: string, from = 0): ParsedTimestamp | undefi
   const hour = twoDigits(text, from + 11);
   const minute = twoDigits(text, from + 14);
   const second = twoDigits(text, from + 17);
-  if (century < 0 || yy < 0 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
+  if (century < 0 || yy < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(century * 100 + yy, month)) return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) return undefined;
 
   let at = from + 19;
@@ -115,7 +123,10 @@ export function parseTimestamp(text: string, from = 0): ParsedTimestamp | undefi
     at++; // Z
   }
 
-  const utc = Date.UTC(century * 100 + yy, month - 1, day, hour, minute, second, millis);
+  const year = century * 100 + yy;
+  let utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  // Date.UTC reads years 0-99 as 1900-1999: those are moved back to their own century.
+  if (year < 100) utc = new Date(utc).setUTCFullYear(year);
   return { epochMs: utc - offsetMinutes * 60_000, length: at - from };
 }
 

@@ -39,8 +39,24 @@ function loadRuleModule(file: string): AnyRule[] {
   try {
     exported = require(path.resolve(file)) as unknown;
   } catch (error) {
-    throw new InputError(file, `cannot load the rules module: ${(error as Error).message.split('\n')[0]}`);
+    throw new InputError(file, `cannot load the rules module: ${firstLineOf(error)}`);
   }
+  try {
+    return checkedModuleRules(file, exported);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    // A getter of the module that throws (`get id() { throw ... }`): the module's fault, named as such.
+    throw new InputError(file, `cannot read the rules module: ${firstLineOf(error)}`);
+  }
+}
+
+/** The first line of whatever was thrown: an Error's message, or the value itself (`throw null`, `throw 'text'`). */
+function firstLineOf(thrown: unknown): string {
+  const text = thrown instanceof Error ? thrown.message : String(thrown);
+  return text.split('\n')[0] ?? text;
+}
+
+function checkedModuleRules(file: string, exported: unknown): AnyRule[] {
   const value = (exported as { rules?: unknown; default?: unknown } | null)?.rules ?? (exported as { default?: unknown } | null)?.default ?? exported;
   const rules = Array.isArray(value) ? value : [value];
   rules.forEach((rule, index) => {

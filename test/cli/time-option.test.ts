@@ -2,6 +2,11 @@ import { parseTimeOption } from '../../src/cli/time-option';
 import { fileOutsideRange, inRange } from '../../src/source/time-range';
 
 describe('--since / --until values', () => {
+  it('a duration going back further than a date can is an error, not a silent NaN', () => {
+    expect(() => parseTimeOption('999999999d')).toThrow(/goes back further than a date can/);
+    expect(() => parseTimeOption('10000000000000000000000d')).toThrow(/goes back further than a date can/);
+  });
+
   const now = new Date('2026-11-22T12:00:00Z');
 
   it('reads durations back from now', () => {

@@ -42,6 +42,19 @@ describe('parseTimestamp', () => {
   });
 });
 
+describe('parseTimestamp: the calendar', () => {
+  it('years 0000-0099 are those years (not 1900-1999), and a day the month does not have is no timestamp', () => {
+    expect(toIsoUtc(parseTimestamp('0099-09-10 01:00:00,000+0000')?.epochMs as number)).toBe('0099-09-10T01:00:00.000Z');
+    expect(toIsoUtc(parseTimestamp('0000-01-01 00:00:00,000+0000')?.epochMs as number)).toBe('0000-01-01T00:00:00.000Z');
+    expect(parseTimestamp('2025-02-30 01:00:00,000+0000')).toBeUndefined();
+    expect(parseTimestamp('2025-04-31 01:00:00,000+0000')).toBeUndefined();
+    expect(parseTimestamp('2025-02-29 01:00:00,000+0000')).toBeUndefined();
+    expect(parseTimestamp('2024-02-29 01:00:00,000+0000')).toBeDefined();
+    expect(parseTimestamp('2000-02-29 01:00:00,000+0000')).toBeDefined();
+    expect(parseTimestamp('1900-02-29 01:00:00,000+0000')).toBeUndefined();
+  });
+});
+
 describe('startsWithTimestamp', () => {
   const bytes = (text: string): Buffer => Buffer.from(text);
   it('tells a header line from a continuation line on raw bytes', () => {

@@ -171,6 +171,22 @@ describe('a bug in a rule', () => {
   });
 });
 
+describe('rules modules that throw what is not an Error', () => {
+  it('throw null at load, or an id getter that throws: exit 2 naming the file, no stack trace', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'nla-rule-module-throws-'));
+    const nullModule = path.join(dir, 'throws-null.js');
+    writeFileSync(nullModule, 'throw null;\n');
+    const getter = path.join(dir, 'id-getter.js');
+    writeFileSync(getter, "module.exports = { get id() { throw 'no id today'; } };\n");
+    for (const [module, said] of [[nullModule, /cannot load the rules module: null/], [getter, /cannot read the rules module: no id today/]] as const) {
+      const run = runCli(['--rules', module, path.join(ROOT, 'samples', 'nexus.log')]);
+      expect([run.status, run.stderr]).toEqual([2, expect.stringMatching(said)]);
+      expect(run.stderr).toContain(module);
+      expect(run.stderr).not.toMatch(/^\s+at /m);
+    }
+  });
+});
+
 describe('SIGTERM while waiting on a FIFO with no writer', () => {
   it('ends the run and reports the push still open from the file read before', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'nla-fifo-term-'));
