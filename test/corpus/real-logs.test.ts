@@ -58,6 +58,12 @@ const OUTSIDE: Record<string, string> = {
   'other:orient-diskcache-memory-warning': 'OrientDB warns at start that the disk cache would exceed physical memory: a sizing warning, Nexus runs',
   'other:plugin-bundle-unresolved': 'an OSGi bundle of a plugin with a missing requirement: the plugin does not load, Nexus itself starts',
   'other:realm-plugin-class-missing': 'a headerless ClassNotFoundException of a realm plugin class: the plugin is absent, no rule reads realm configuration',
+  'other:guice-injection-point-warning': 'a known harmless Guice InjectionPoint warning at start: no failure',
+  'other:http-error-page-500': "a Jetty error page (HTML) pasted instead of a log: no log line to read",
+  'other:plugin-bundle-broken': 'a plugin bundle BROKEN by a Guice CreationException: the plugin does not load, Nexus starts; no rule reads bundle states',
+  'other:plugin-lifecycle-start-failed': "a plugin's own component fails its start transition (NexusCascPlugin): not one of the components without which Nexus does not start",
+  'other:plugin-privilege-clash': 'two format plugins defining the same privilege: a plugin conflict no rule reads',
+  'other:yum-metadata-rebuild-failed': 'a yum metadata rebuild failing inside the event bus while its task log says Task complete: no task failure in the text',
 };
 
 /**
@@ -75,6 +81,10 @@ const NOT_MET: Record<string, Record<string, string>> = {
   'np-259-rancher-html-table-paste-uptime-shutdown-3-42.log': {
     'server-start-failed':
       'the start-level stack trace is cut above the excerpt; what is left is an orderly stop (Uptime 2 min 16 s, Shutting down) with no banner, longer than the 2 minutes server-run takes for a likely failed start',
+  },
+  'cray-nexus-setup-orient-console-page-broken-rebuild-index.log': {
+    'database-corrupted':
+      "an OrientDB console session (`2021-02-04 20:53:31:885 SEVER {db=component} ...`: millis after a colon, no thread, no logger): its lines are not nexus.log records, and the OPageIsBrokenException line is inside one of them",
   },
   'np-565-k9s-box-karaf-bundle-resource-missing.log': {
     'server-start-failed': 'a k9s log pane copy (`│ nexus ` borders, the first line cut mid-prefix) is no layout the framer reads, and no rule reads the Karaf `Unable to create resource for bundle` text',

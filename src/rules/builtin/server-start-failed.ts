@@ -45,6 +45,8 @@ export type StartFailureCause =
   | 'orient-java-too-new'
   | 'license-missing'
   | 'logging-config-invalid'
+  | 'format-plugin-missing'
+  | 'jvm-cannot-reserve-memory'
   | 'postgresql-refused'
   | 'postgresql-auth-failed'
   | 'postgresql-database-missing'
@@ -79,6 +81,8 @@ const ORDER: readonly StartFailureCause[] = [
   'orient-java-too-new',
   'license-missing',
   'logging-config-invalid',
+  'format-plugin-missing',
+  'jvm-cannot-reserve-memory',
   'jetty-keystore-missing',
   'jetty-keystore-password',
   'postgresql-auth-failed',
@@ -145,6 +149,10 @@ export function classifyText(text: string): Classified[] {
   if (text.startsWith('Migration of schema ') && text.includes(' failed')) add('migration-failed', after(text, ' migration "', '"'));
   if (text.includes('UpgradeException: Migration failed')) add('migration-failed');
   if (text.includes('The maximum Java version for OrientDb is ')) add('orient-java-too-new', after(text, 'The maximum Java version for OrientDb is ', '.'));
+  // A repository of a format whose plugin is not installed (any more): `Missing recipe: composer-proxy`
+  if (text.includes('Missing recipe: ')) add('format-plugin-missing', after(text, 'Missing recipe: '));
+  // The JVM could not get its heap from the host: `There is insufficient memory for the Java Runtime Environment to continue.`
+  if (text.includes('insufficient memory for the Java Runtime Environment') || (text.includes('os::commit_memory') && text.includes('Cannot allocate memory'))) add('jvm-cannot-reserve-memory');
   // Logback status lines: `Could not create component [filter] of type [org.sonatype.nexus.logging.ClusterLogFilter]`
   if (text.includes('Logback configuration error detected') || (text.includes('ch.qos.logback') && text.includes('Could not create '))) add('logging-config-invalid', after(text, ' of type [', ']'));
   // `NoSuchFileException: /var/nexus-repo-license/nexus-repo-license.lic` (the licence file the configuration names is not there)
@@ -227,7 +235,18 @@ interface State {
   recovery: boolean;
 }
 
-const CRITICAL_COMPONENTS = ['UpgradeServiceImpl', 'UpgradeManagerImpl', 'DataStoreManagerImpl', 'MyBatisDataStore', 'NodeAccessBooter', 'DatabaseManagerImpl', 'DatabaseServerImpl', 'SecurityConfigurationManagerImpl'];
+const CRITICAL_COMPONENTS = [
+  'UpgradeServiceImpl',
+  'UpgradeManagerImpl',
+  'DataStoreManagerImpl',
+  'MyBatisDataStore',
+  'NodeAccessBooter',
+  'DatabaseManagerImpl',
+  'DatabaseServerImpl',
+  'SecurityConfigurationManagerImpl',
+  // The manager of all repositories (one repository failing logs from its own facet instead).
+  'RepositoryManagerImpl',
+];
 /** Attempts closer than this are one start (several lines of the same failure). */
 const SAME_ATTEMPT_MS = 10_000;
 
@@ -257,6 +276,8 @@ const LAUNCHER_FAILURES = [
   'Error installing bundle listed in startup.properties',
   // 3.83+ (Spring Boot entrypoint): the logging configuration fails before anything is logged.
   'Logback configuration error detected',
+  // The JVM could not reserve its heap from the host (hs_err banner on the console).
+  'There is insufficient memory for the Java Runtime Environment to continue',
 ];
 /** Guice errors of a component constructed at start (`1) Error injecting constructor, ...`): fatal when their cause is known. */
 const GUICE_FAILURES = ['Error injecting constructor', '[Guice/ErrorInjectingConstructor]'];
@@ -334,6 +355,7 @@ function subjectOf(state: Readonly<State>): Subject | null {
     case 'out-of-memory':
     case 'unsupported-jvm':
     case 'orient-java-too-new':
+    case 'jvm-cannot-reserve-memory':
       return { type: 'jvm', name: state.node ?? 'nexus' };
     case 'legacy-orient-must-migrate':
     case 'database-from-later-version':
@@ -428,6 +450,28 @@ function explain(c: Classified | null, state: Readonly<State>): Explained {
           'Do not start the old version on the half-migrated database: restore the backup first.',
         ],
         references: [{ title: 'sonatype/nexus-public issue 710: repeatable migration ReconcileTaskMigrationStep failed', url: 'https://github.com/sonatype/nexus-public/issues/710' }],
+      };
+    case 'format-plugin-missing':
+      return {
+        what: `a repository's format plugin is missing${detail === null ? '' : ` (recipe ${detail})`}`,
+        explanation:
+          'The configuration holds a repository of a format no installed plugin provides ("Missing recipe"): a community format plugin (composer, apk, apt...) was not reinstalled after an upgrade or a new container image, or is not built for this version. The repository manager fails to start, and Nexus with it.',
+        confidence: 'high',
+        remediation: [
+          `Install the plugin that provides ${detail ?? 'the recipe'} in the build made for this Nexus version (deploy/ or the image), then start again; many formats are built into recent Nexus versions.`,
+          'If the format is no longer wanted, start the previous version and delete those repositories before upgrading.',
+        ],
+        references: [{ title: 'sonatype/nexus-public issue 321: Missing recipe after an upgrade', url: 'https://github.com/sonatype/nexus-public/issues/321' }],
+      };
+    case 'jvm-cannot-reserve-memory':
+      return {
+        what: 'the JVM could not get its memory from the host',
+        explanation:
+          'The host or container did not give the JVM the memory its options ask for (os::commit_memory failed, "There is insufficient memory for the Java Runtime Environment to continue"): -Xms/-Xmx and direct memory are larger than what is free.',
+        confidence: 'high',
+        remediation: [
+          'Lower -Xms/-Xmx and -XX:MaxDirectMemorySize in bin/nexus.vmoptions (or INSTALL4J_ADD_VM_PARAMS) to fit the host, or give the host or container more memory.',
+        ],
       };
     case 'logging-config-invalid':
       return {
