@@ -204,7 +204,7 @@ export class LineSplitter {
     if (this.terminator === UNDECIDED) this.decide(this.hasLoneCr() ? CARRIAGE_RETURN : NEWLINE);
     if (this.carrying) this.emitCarry(0);
     this.pendingCr = false;
-    const start = this.nextLineNumber === 1 ? bomLength(line, 0) : 0;
+    const start = afterNuls(line, this.nextLineNumber === 1 ? bomLength(line, 0) : 0, line.length);
     let end = line.length;
     if (end > start && line[end - 1] === NEWLINE) end--;
     if (end > start && line[end - 1] === CARRIAGE_RETURN) end--;
@@ -248,12 +248,15 @@ export class LineSplitter {
       } else if (end > pos && chunk[end - 1] === CARRIAGE_RETURN) {
         end--;
       }
+      // NUL bytes before a line (a file preallocated, then written after a crash) are not part of it.
+      let from = pos;
+      if (chunk[from] === 0) from = afterNuls(chunk, from, end);
       let flags = 0;
-      if (end - pos > max) {
-        end = pos + max;
+      if (end - from > max) {
+        end = from + max;
         flags = LINE_TRUNCATED;
       }
-      sink.line(chunk, pos, end, this.nextLineNumber++, this.bytesSeen + pos, flags, next - pos);
+      sink.line(chunk, from, end, this.nextLineNumber++, this.bytesSeen + from, flags, next - from);
       pos = next;
     }
     if (pos < length) this.appendCarryFrom(chunk, pos, length);
@@ -281,7 +284,7 @@ export class LineSplitter {
   /** Emits the carried line; `terminatorBytes` were consumed after it. */
   private emitCarry(terminatorBytes: number): void {
     const line = this.carry.length === 1 ? (this.carry[0] as Buffer) : Buffer.concat(this.carry, this.carryBytes);
-    const start = this.nextLineNumber === 1 ? bomLength(line, 0) : 0;
+    const start = afterNuls(line, this.nextLineNumber === 1 ? bomLength(line, 0) : 0, line.length);
     let end = line.length;
     if (this.carryDropped === 0 && this.terminator !== CARRIAGE_RETURN && end > start && line[end - 1] === CARRIAGE_RETURN) end--;
     let flags = 0;
@@ -300,6 +303,12 @@ export class LineSplitter {
 }
 
 /** Length of a UTF-8 byte order mark at buf[at], or 0. Only the first line of a source may carry one. */
+/** The index after the NUL bytes at `at`. */
+function afterNuls(buf: Buffer, at: number, end: number): number {
+  while (at < end && buf[at] === 0) at++;
+  return at;
+}
+
 function bomLength(buf: Buffer, at: number): number {
   return buf.length >= at + 3 && buf[at] === 0xef && buf[at + 1] === 0xbb && buf[at + 2] === 0xbf ? 3 : 0;
 }

@@ -31,6 +31,21 @@ describe('LineSplitter', () => {
     expect(split([])).toEqual([]);
   });
 
+  it('drops NUL bytes before a line (a preallocated file written after a crash), in any chunking', () => {
+    const bytes = Buffer.concat([Buffer.from('a\n'), Buffer.alloc(300, 0), Buffer.from('b\nc\n')]);
+    const whole = split([bytes]);
+    expect(whole.map((l) => [l.text, l.offset, l.span])).toEqual([
+      ['a', 0, 2],
+      ['b', 302, 2],
+      ['c', 304, 2],
+    ]);
+    for (const size of [1, 7, 100, 301]) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+      expect(split(chunks)).toEqual(whole);
+    }
+  });
+
   it('keeps empty lines', () => {
     expect(split(['a\n\n\r\nb\n']).map((l) => l.text)).toEqual(['a', '', '', 'b']);
   });
