@@ -23,11 +23,13 @@ import { resolveInputs } from '../../src/source/resolve-inputs';
 import {
   describeSupportZip,
   entryRole,
+  INFO_MAX_BYTES,
   infoFromJmx,
   infoFromSysinfo,
   isZipMagic,
   listSupportZip,
   readZipEntry,
+  skippedMessage,
   TRUNCATED_MARKER,
 } from '../../src/source/support-zip';
 import { FIXTURES, missingLayerLine, parseNdjson, rejectionLine, runCli } from '../support/helpers';
@@ -535,6 +537,146 @@ describe('support zips through analyzeFiles', () => {
 
   it('a support zip cannot be followed', async () => {
     await expect(run(FIXTURE, { follow: true })).rejects.toThrow(`${FIXTURE}: a support zip cannot be followed`);
+  });
+});
+
+/** An entry's bytes through readZipEntry, as text. */
+async function entryText(zip: string, entry: string): Promise<string> {
+  let text = '';
+  for await (const chunk of readZipEntry(zip, entry, `${zip}!${entry}`)) text += chunk.toString('utf8');
+  return text;
+}
+
+/** Bytes read from files through a FileHandle (how zips are read) while `work` runs. */
+async function bytesReadDuring(work: () => Promise<unknown>): Promise<number> {
+  const probe = await fs.promises.open(FIXTURE, 'r');
+  const prototype = Object.getPrototypeOf(probe) as { read: (...args: unknown[]) => Promise<{ bytesRead: number }> };
+  await probe.close();
+  const read = prototype.read;
+  let total = 0;
+  const spy = jest.spyOn(prototype, 'read').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+    const result = await read.apply(this, args);
+    total += result.bytesRead;
+    return result;
+  });
+  try {
+    await work();
+  } finally {
+    spy.mockRestore();
+  }
+  return total;
+}
+
+describe('hostile support zips (test/hostile S09-S13)', () => {
+  it('an info file over INFO_MAX_BYTES is skipped and named; the other info file and the logs are read', async () => {
+    const dir = folder();
+    // An array of empty objects: parsing it whole took 1 GB for 31 MB.
+    const sysinfo = `[${'{},'.repeat(INFO_MAX_BYTES / 2)}{}]`; // 3 MiB
+    const jmx = { 'java.lang:type=Runtime': { VmVersion: '17.0.9+9-LTS', VmVendor: 'Red Hat, Inc.' } };
+    const zip = await writeZip(dir, 'support-big-info.zip', [
+      { path: 'info/sysinfo.json', data: sysinfo },
+      { path: 'info/jmx.json', data: JSON.stringify(jmx) },
+      { path: 'log/nexus.log', data: lines(push('01:00:00', 'a/b', 't1')) },
+    ]);
+    const listing = await listSupportZip(zip);
+    expect(listing.skipped).toEqual([{ name: `${ROOT}/info/sysinfo.json`, path: 'info/sysinfo.json', size: Buffer.byteLength(sysinfo) }]);
+    expect(listing.info).toEqual({ javaVersion: '17.0.9+9-LTS', javaVendor: 'Red Hat, Inc.' });
+    expect(listing.entries.map((e) => e.path)).toEqual(['log/nexus.log']);
+    expect(skippedMessage(zip, listing.skipped[0] as (typeof listing.skipped)[number])).toBe(
+      `${zip}!info/sysinfo.json: skipped, 3 MiB where info files are read up to 2 MiB (a real one is a few KB): the server's version, node or Java may be unknown; the logs are read`,
+    );
+    expect(sources((await run(zip)).incidents)).toEqual(['a/b <- log/nexus.log']);
+  });
+
+  it('reads every entry of a zip of 1,000 task logs from one pass over its directory', async () => {
+    const dir = folder();
+    const tasks = Array.from({ length: 1000 }, (_, i) => ({ path: `log/tasks/repository.cleanup-${String(i).padStart(4, '0')}.log`, data: `task ${i}\n`, compress: false }));
+    const zip = await writeZip(dir, 'support-tasks.zip', tasks);
+    const texts: string[] = [];
+    const bytes = await bytesReadDuring(async () => {
+      const listing = await listSupportZip(zip);
+      // As planning then reading does: each entry's head, then all of it.
+      for (const entry of listing.entries) {
+        for await (const chunk of readZipEntry(zip, entry.name, `${zip}!${entry.path}`)) {
+          void chunk;
+          break;
+        }
+        texts.push(await entryText(zip, entry.name));
+      }
+    });
+    expect(texts).toEqual(tasks.map((task) => task.data));
+    // The directory once, then each entry's header and data twice: a few times the zip's size.
+    // A pass over the directory for each entry read was ~1,000 times it.
+    expect(bytes).toBeLessThan(4 * fs.statSync(zip).size);
+  });
+
+  it('finds the logs among 10,000 other entries, in a directory larger than its read-ahead window', async () => {
+    const dir = folder();
+    const others = (from: number, to: number): ZipFileSpec[] =>
+      Array.from({ length: to - from }, (_, i) => ({ path: `install/lib/${'long-folder-name/'.repeat(5)}file-${from + i}.jar`, data: '', compress: false }));
+    const zip = await writeZip(dir, 'support-many.zip', [
+      { path: 'log/nexus.log', data: 'first\n' },
+      ...others(0, 5000),
+      { path: 'log/request.log', data: 'middle\n' },
+      ...others(5000, 10_000),
+      { path: 'log/audit.log', data: 'last\n' },
+    ]);
+    expect(fs.statSync(zip).size).toBeGreaterThan(2 * 1024 * 1024); // the directory alone is over 1 MiB
+    const listing = await listSupportZip(zip);
+    expect(listing.entries.map((e) => e.path)).toEqual(['log/nexus.log', 'log/request.log', 'log/audit.log']);
+    for (const [entry, text] of [['log/nexus.log', 'first\n'], ['log/request.log', 'middle\n'], ['log/audit.log', 'last\n']] as const) {
+      expect(await entryText(zip, `${ROOT}/${entry}`)).toBe(text);
+    }
+    const none = await writeZip(dir, 'photos.zip', others(0, 3));
+    await expect(listSupportZip(none)).rejects.toThrow(`${none}: not a Nexus support zip: none of its 4 entries is a log/ entry`);
+  });
+
+  it('a zip re-zipped on a Mac: __MACOSX/, .DS_Store and a note beside the root folder do not hide it', async () => {
+    const dir = folder();
+    const zip = await writeZip(
+      dir,
+      'support-macos.zip',
+      [
+        { path: `${ROOT}/log/nexus.log`, data: lines(push('01:00:00', 'a/b', 't1')) },
+        { path: `${ROOT}/.DS_Store`, data: Buffer.from([0, 0, 0, 1]) },
+        { path: `__MACOSX/${ROOT}/log/._nexus.log`, data: Buffer.from([0, 5, 22, 7, 0, 2, 0, 0]) },
+        { path: '.DS_Store', data: Buffer.from([0, 0, 0, 1]) },
+        { path: 'README.txt', data: 'support zip for ticket 1234\n' },
+      ],
+      '',
+    );
+    const listing = await listSupportZip(zip);
+    expect(listing.entries.map((e) => [e.name, e.path])).toEqual([[`${ROOT}/log/nexus.log`, 'log/nexus.log']]);
+    expect(sources((await run(zip)).incidents)).toEqual(['a/b <- log/nexus.log']);
+  });
+
+  it('two entries of the same name are both read, the second as zip!path#2', async () => {
+    const dir = folder();
+    const zip = await writeZip(dir, 'support-twice.zip', [
+      { path: 'log/nexus.log', data: lines(push('01:00:00', 'first/copy', 't1')) },
+      { path: 'log/tasks/a.log', data: 'task\n' },
+      { path: 'log/nexus.log', data: lines(push('02:00:00', 'second/copy', 't2')) },
+    ]);
+    const listing = await listSupportZip(zip);
+    expect(listing.entries.map((e) => [e.name, e.path])).toEqual([
+      [`${ROOT}/log/nexus.log`, 'log/nexus.log'],
+      [`${ROOT}/log/tasks/a.log`, 'log/tasks/a.log'],
+      [`${ROOT}/log/nexus.log#2`, 'log/nexus.log#2'],
+    ]);
+    expect(await entryText(zip, `${ROOT}/log/nexus.log#2`)).toContain('second/copy');
+    const result = await run(zip);
+    expect(result.inputs.map(([name]) => name.slice(zip.length + 1))).toEqual(['log/nexus.log', 'log/nexus.log#2', 'log/tasks/a.log']);
+    expect(sources(result.incidents)).toEqual(['first/copy <- log/nexus.log', 'second/copy <- log/nexus.log#2']);
+  });
+
+  it('a zip replaced at the same path is listed again, not read through the directory kept of the old one', async () => {
+    const dir = folder();
+    const file = path.join(dir, 'support-replaced.zip');
+    fs.writeFileSync(file, await zipBytes([{ path: 'log/nexus.log', data: 'old\n' }]));
+    expect(await entryText(file, `${ROOT}/log/nexus.log`)).toBe('old\n');
+    fs.writeFileSync(file, await zipBytes([{ path: 'log/request.log', data: 'padding entry\n' }, { path: 'log/nexus.log', data: 'new, longer\n' }]));
+    expect(await entryText(file, `${ROOT}/log/nexus.log`)).toBe('new, longer\n');
+    expect((await listSupportZip(file)).entries.map((e) => e.path)).toEqual(['log/request.log', 'log/nexus.log']);
   });
 });
 
