@@ -19,7 +19,7 @@ import { InputError, toInputError } from '../source/input-error';
 import { IDLE, nextOrIdle } from '../source/live-clock';
 import { readInput, startsWithGzipMagic, type ByteRange } from '../source/read-input';
 import { resolveInputs, STDIN, type Input } from '../source/resolve-inputs';
-import { startsWithZipMagic, truncationMessage, type SupportZipInfo, type SupportZipListing } from '../source/support-zip';
+import { skippedMessage, startsWithZipMagic, truncationMessage, type SupportZipInfo, type SupportZipListing } from '../source/support-zip';
 import { fileOutsideRange, inRange, type TimeRange } from '../source/time-range';
 import { planInputs, type PlannedInput } from './inputs';
 import { defaultJobs, extractInParallel, WORKER_SCRIPT } from './parallel/parallel-extraction';
@@ -185,6 +185,7 @@ function reportSupportZips(zips: readonly SupportZipListing[], options: AnalyzeF
       options.onWarning?.({ path: `${listing.zip}!${entry.path}`, message: truncationMessage(listing.zip, entry) });
       cuts.add(`${listing.zip}!${entry.path}`);
     }
+    for (const entry of listing.skipped) options.onWarning?.({ path: `${listing.zip}!${entry.path}`, message: skippedMessage(listing.zip, entry) });
     if (listing.entries.length === 0) {
       options.onWarning?.({ path: listing.zip, message: `${listing.zip}: no log to read in this support zip (no log/nexus.log, log/request.log, log/audit.log, log/tasks/*.log)` });
     }

@@ -4,7 +4,7 @@
  */
 import { thousands } from '../format-number';
 import { once } from 'node:events';
-import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { CommanderError } from 'commander';
@@ -242,8 +242,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     finished = true;
     progress?.stop();
     await metricsServer?.close();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    // The handlers stay to the end: a signal while the summary or the report is made must not kill
+    // the process half-way (their default action); `finished` makes them leave it to end by itself.
+    process.once('exit', () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    });
   }
 
   if (analyzer !== undefined) reportStats(analyzer, options, log);
@@ -260,7 +264,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (report !== null && stats !== undefined && options.report !== undefined) {
     try {
-      writeFileSync(options.report, report.render({ stats, inputs: inputsRead, generatedAt: new Date() }));
+      // Written beside, then renamed: a report is whole or not there, never cut by a stop or a full disk.
+      const partial = `${options.report}.${process.pid}.partial`;
+      try {
+        writeFileSync(partial, report.render({ stats, inputs: inputsRead, generatedAt: new Date() }));
+        renameSync(partial, options.report);
+      } catch (error) {
+        rmSync(partial, { force: true });
+        throw error;
+      }
       log.info(`report written to ${options.report}`);
     } catch (error) {
       log.error(`${options.report}: cannot write the report: ${(error as Error).message}`);
