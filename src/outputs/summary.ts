@@ -58,6 +58,8 @@ interface Tally {
 /** Problems kept for "what to do first"; more are counted. */
 const MAX_PROBLEMS = 500;
 const MAX_RUNS = 200;
+/** Distinct fingerprints and causes counted at most: the summary's memory stays bounded whatever the run. */
+const MAX_TALLIES = 10_000;
 
 export function problemOf(incident: Incident): Problem {
   return {
@@ -101,7 +103,10 @@ export class SummaryCollector {
     if (incident.firstSeen !== null && (this.first === null || incident.firstSeen < this.first)) this.first = incident.firstSeen;
     if (incident.lastSeen !== null && (this.last === null || incident.lastSeen > this.last)) this.last = incident.lastSeen;
     this.bySeverity.set(incident.severity, (this.bySeverity.get(incident.severity) ?? 0) + 1);
-    for (const cause of incident.causes) this.consequenceCount.set(cause, (this.consequenceCount.get(cause) ?? 0) + 1);
+    for (const cause of incident.causes) {
+      const seen = this.consequenceCount.get(cause);
+      if (seen !== undefined || this.consequenceCount.size < MAX_TALLIES) this.consequenceCount.set(cause, (seen ?? 0) + 1);
+    }
     const problem = problemOf(incident);
     if (incident.subject?.type === 'server' && incident.category === 'server') {
       if (this.runs.length < MAX_RUNS) this.runs.push(problem);
@@ -114,7 +119,10 @@ export class SummaryCollector {
       }
     }
     tally(this.byCategory, incident.category, incident);
-    tally(this.byFingerprint, incident.fingerprint, incident, `${incident.rule}  ${subjectLabel(incident) ?? ''}`.trim());
+    // Past the bound, only fingerprints already counted go on counting (a recurring one is seen early).
+    if (this.byFingerprint.has(incident.fingerprint) || this.byFingerprint.size < MAX_TALLIES) {
+      tally(this.byFingerprint, incident.fingerprint, incident, `${incident.rule}  ${subjectLabel(incident) ?? ''}`.trim());
+    }
   }
 
   /**
