@@ -135,6 +135,9 @@ const snapshotCheck = object({
         carry: base64OrNull,
         carryOffset: count,
         carryDropped: count,
+        carryTail: (value, at) => {
+          if (value !== undefined) base64OrNull(value, at);
+        },
         terminator: (value, at) => {
           if (value !== 0 && value !== 10 && value !== 13) fail(at, `must be 0, 10 or 13, got ${describe(value)}`);
         },

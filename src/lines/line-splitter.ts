@@ -10,7 +10,9 @@
  * `\r`s (old Mac style, some copy-paste tools) is split on `\r`. One stray `\r` in a normal
  * log changes nothing. The choice depends only on the bytes, never on how they were chunked:
  * bytes wait (at most 64 KiB) until a `\n` decides it. Lines longer than `maxLineBytes` are cut (flagged), never buffered
- * whole, and the split stays linear.
+ * whole, and the split stays linear: a cut line keeps its head and its last bytes, joined by
+ * ` [...] `, so what ends a line (a request.log status after a 2 MB URL, a task's `(FAILED)`)
+ * is still read, and in any chunking the same bytes come out.
  */
 
 /** Flag passed with a line: it was longer than the cap and was cut. */
@@ -36,6 +38,9 @@ const CARRIAGE_RETURN = 0x0d;
 const UNDECIDED = 0;
 /** Bytes read without a `\n` after which a source with lone `\r`s is split on them. */
 const DECIDE_BYTES = 64 * 1024;
+/** Joins the head and the tail of a cut line: no pattern can match across the cut that the whole line does not hold. */
+const CUT_MARK = Buffer.from(' [...] ');
+const MAX_TAIL_BYTES = 4096;
 
 /** Where a splitter is, as plain JSON: enough to resume the same source exactly. */
 export interface SplitterState {
@@ -46,6 +51,8 @@ export interface SplitterState {
   carryOffset: number;
   /** Bytes of the carried line dropped past the cap. */
   carryDropped: number;
+  /** The last bytes of the carried line (its tail, if it is cut), base64; absent in older checkpoints. */
+  carryTail?: string | null;
   /** 10 (`\n`), 13 (`\r`) or 0 while undecided. */
   terminator: number;
   /** Bytes read while undecided, base64 (at most 64 KiB and a chunk). */
@@ -67,6 +74,12 @@ export class LineSplitter {
   private carryDropped = 0;
   private carryOffset = 0;
   private carrying = false;
+  /** The last `tailCapacity` bytes of the carried line, kept or dropped (its tail if it is cut). */
+  private tail: Buffer;
+  private tailLength = 0;
+  /** Bytes kept of a cut line's end, and of its head: head + CUT_MARK + tail = maxLineBytes. */
+  private readonly tailBytes: number;
+  private readonly headBytes: number;
   /** A `\r` ended the last chunk: in `\r` mode a following `\n` belongs to it; undecided, it decides. */
   private pendingCr = false;
 
@@ -77,6 +90,12 @@ export class LineSplitter {
   constructor(sink: LineSink, options: LineSplitterOptions) {
     this.sink = sink;
     this.maxLineBytes = Math.max(1, Math.floor(options.maxLineBytes));
+    // A quarter of the cap (at most 4 KiB) for the end; a cap too small for a mark keeps the head only.
+    const tail = Math.min(MAX_TAIL_BYTES, Math.floor(this.maxLineBytes / 4));
+    this.tailBytes = this.maxLineBytes - tail - CUT_MARK.length > 0 ? tail : 0;
+    this.headBytes = this.tailBytes > 0 ? this.maxLineBytes - this.tailBytes - CUT_MARK.length : this.maxLineBytes;
+    // One byte more than the tail: room for a `\r` that turns out to end the line.
+    this.tail = Buffer.alloc(this.tailBytes + 1);
   }
 
   /**
@@ -111,6 +130,7 @@ export class LineSplitter {
       carry: this.carrying ? Buffer.concat(this.carry, this.carryBytes).toString('base64') : null,
       carryOffset: this.carryOffset,
       carryDropped: this.carryDropped,
+      carryTail: this.carrying && this.carryDropped > 0 ? this.tail.subarray(0, this.tailLength).toString('base64') : null,
       terminator: this.terminator,
       undecided: this.undecidedBytes === 0 ? null : Buffer.concat(this.undecided, this.undecidedBytes).toString('base64'),
       pendingCr: this.pendingCr,
@@ -125,6 +145,13 @@ export class LineSplitter {
     this.carryBytes = this.carry[0]?.length ?? 0;
     this.carryOffset = state.carryOffset;
     this.carryDropped = state.carryDropped;
+    const tail = state.carryTail === undefined || state.carryTail === null ? Buffer.alloc(0) : Buffer.from(state.carryTail, 'base64');
+    this.tailLength = 0;
+    if (this.carrying) {
+      // The tail is the end of the kept bytes unless some were dropped (then it was saved).
+      const kept = this.carry[0] ?? Buffer.alloc(0);
+      this.pushTail(this.carryDropped > 0 ? tail : kept, 0, this.carryDropped > 0 ? tail.length : kept.length);
+    }
     this.terminator = state.terminator;
     this.undecided = state.undecided === null ? [] : [Buffer.from(state.undecided, 'base64')];
     this.undecidedBytes = this.undecided[0]?.length ?? 0;
@@ -208,12 +235,12 @@ export class LineSplitter {
     let end = line.length;
     if (end > start && line[end - 1] === NEWLINE) end--;
     if (end > start && line[end - 1] === CARRIAGE_RETURN) end--;
-    let flags = 0;
     if (end - start > this.maxLineBytes) {
-      end = start + this.maxLineBytes;
-      flags |= LINE_TRUNCATED;
+      const cut = this.cutLine(line.subarray(start, start + this.headBytes), line.subarray(end - this.tailBytes, end));
+      this.sink.line(cut, 0, cut.length, this.nextLineNumber++, this.bytesSeen + start, LINE_TRUNCATED, line.length - start);
+    } else {
+      this.sink.line(line, start, end, this.nextLineNumber++, this.bytesSeen + start, 0, line.length - start);
     }
-    this.sink.line(line, start, end, this.nextLineNumber++, this.bytesSeen + start, flags, line.length - start);
     this.bytesSeen += line.length;
   }
 
@@ -251,12 +278,12 @@ export class LineSplitter {
       // NUL bytes before a line (a file preallocated, then written after a crash) are not part of it.
       let from = pos;
       if (chunk[from] === 0) from = afterNuls(chunk, from, end);
-      let flags = 0;
       if (end - from > max) {
-        end = from + max;
-        flags = LINE_TRUNCATED;
+        const cut = this.cutLine(chunk.subarray(from, from + this.headBytes), chunk.subarray(end - this.tailBytes, end));
+        sink.line(cut, 0, cut.length, this.nextLineNumber++, this.bytesSeen + from, LINE_TRUNCATED, next - from);
+      } else {
+        sink.line(chunk, from, end, this.nextLineNumber++, this.bytesSeen + from, 0, next - from);
       }
-      sink.line(chunk, from, end, this.nextLineNumber++, this.bytesSeen + from, flags, next - from);
       pos = next;
     }
     if (pos < length) this.appendCarryFrom(chunk, pos, length);
@@ -267,6 +294,7 @@ export class LineSplitter {
       this.carrying = true;
       this.carryOffset = this.bytesSeen + start;
     }
+    this.pushTail(chunk, start, end);
     // One byte over the cap: room for a `\r` that may turn out to end the line.
     const room = this.maxLineBytes + 1 - this.carryBytes;
     let take = end - start;
@@ -281,34 +309,62 @@ export class LineSplitter {
     }
   }
 
+  /** A cut line: its head, the mark, its tail (or the head alone when the cap is too small for a mark). */
+  private cutLine(head: Buffer, tail: Buffer): Buffer {
+    return this.tailBytes === 0 ? Buffer.from(head) : Buffer.concat([head, CUT_MARK, tail]);
+  }
+
+  /** Keeps the last bytes of the carried line (a rolling window of tailBytes + 1). */
+  private pushTail(buf: Buffer, start: number, end: number): void {
+    const capacity = this.tail.length;
+    if (capacity <= 1 && this.tailBytes === 0) {
+      // No tail is kept, only the last byte (a `\r` that may end the line).
+      if (end > start) {
+        this.tail[0] = buf[end - 1] as number;
+        this.tailLength = 1;
+      }
+      return;
+    }
+    const incoming = end - start;
+    if (incoming >= capacity) {
+      buf.copy(this.tail, 0, end - capacity, end);
+      this.tailLength = capacity;
+      return;
+    }
+    const keep = Math.min(this.tailLength, capacity - incoming);
+    this.tail.copy(this.tail, 0, this.tailLength - keep, this.tailLength);
+    buf.copy(this.tail, keep, start, end);
+    this.tailLength = keep + incoming;
+  }
+
   /** Emits the carried line; `terminatorBytes` were consumed after it. */
   private emitCarry(terminatorBytes: number): void {
     const line = this.carry.length === 1 ? (this.carry[0] as Buffer) : Buffer.concat(this.carry, this.carryBytes);
     const start = afterNuls(line, this.nextLineNumber === 1 ? bomLength(line, 0) : 0, line.length);
-    let end = line.length;
-    if (this.carryDropped === 0 && this.terminator !== CARRIAGE_RETURN && end > start && line[end - 1] === CARRIAGE_RETURN) end--;
-    let flags = 0;
-    if (this.carryDropped > 0 || end - start > this.maxLineBytes) {
-      end = Math.min(end, start + this.maxLineBytes);
-      flags = LINE_TRUNCATED;
-    }
+    // The line's last byte is the tail's: a `\r` of a `\r\n` is not part of the line.
+    const crEnd = this.terminator !== CARRIAGE_RETURN && this.tailLength > 0 && this.tail[this.tailLength - 1] === CARRIAGE_RETURN ? 1 : 0;
+    const length = line.length + this.carryDropped - crEnd;
     const offset = this.carryOffset + start;
     const span = line.length + this.carryDropped + terminatorBytes - start;
+    const tailEnd = this.tailLength - crEnd;
+    const cut = length - start > this.maxLineBytes ? this.cutLine(line.subarray(start, start + this.headBytes), this.tail.subarray(Math.max(0, tailEnd - this.tailBytes), tailEnd)) : null;
     this.carry = [];
     this.carryBytes = 0;
     this.carryDropped = 0;
     this.carrying = false;
-    this.sink.line(line, start, end, this.nextLineNumber++, offset, flags, span);
+    this.tailLength = 0;
+    if (cut !== null) this.sink.line(cut, 0, cut.length, this.nextLineNumber++, offset, LINE_TRUNCATED, span);
+    else this.sink.line(line, start, length, this.nextLineNumber++, offset, 0, span);
   }
 }
 
-/** Length of a UTF-8 byte order mark at buf[at], or 0. Only the first line of a source may carry one. */
 /** The index after the NUL bytes at `at`. */
 function afterNuls(buf: Buffer, at: number, end: number): number {
   while (at < end && buf[at] === 0) at++;
   return at;
 }
 
+/** Length of a UTF-8 byte order mark at buf[at], or 0. Only the first line of a source may carry one. */
 function bomLength(buf: Buffer, at: number): number {
   return buf.length >= at + 3 && buf[at] === 0xef && buf[at + 1] === 0xbb && buf[at + 2] === 0xbf ? 3 : 0;
 }

@@ -87,8 +87,15 @@ function checkParsers(line) {
   }
 }
 
+/** NUL bytes before a line are not part of it (a preallocated file appended to after a crash). */
+const withoutLeadingNuls = (line) => line.replace(/^\0+/, '');
+
 /** The reference: what the splitter must produce (no cap). */
 function referenceLines(bytes) {
+  return referenceLinesWithNuls(bytes).map(withoutLeadingNuls);
+}
+
+function referenceLinesWithNuls(bytes) {
   let text = bytes;
   if (text.length >= 3 && text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf) text = text.subarray(3);
   // A source with no \n in its first 64 KiB and a lone \r is split on \r (old Mac, some copy tools).

@@ -120,6 +120,37 @@ describe('LineSplitter', () => {
     expect(seen).toEqual([1000, 5]);
   });
 
+  it('a cut line keeps its head and its end, joined by a mark, in any chunking and across a checkpoint', () => {
+    // A request.log line whose status comes after a URL longer than the cap.
+    const line = `10.0.4.17 - ci [10/Sep/2025:01:00:00 +0000] "GET /repository/x/${'a'.repeat(3000)} HTTP/1.1" 500 - 0 4 "curl/8.5"`;
+    const bytes = Buffer.from(`${line}\r\nnext\r\n`);
+    const whole = split([bytes], 1000);
+    expect(whole.map((l) => [l.text.length, l.flags & LINE_TRUNCATED])).toEqual([
+      [1000, LINE_TRUNCATED],
+      [4, 0],
+    ]);
+    expect(whole[0]?.text.startsWith('10.0.4.17 - ci [10/Sep/2025')).toBe(true);
+    expect(whole[0]?.text).toContain(' [...] ');
+    expect(whole[0]?.text.endsWith('HTTP/1.1" 500 - 0 4 "curl/8.5"')).toBe(true);
+    for (const size of [1, 3, 250, 999, 1001, 2048]) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+      expect(split(chunks, 1000)).toEqual(whole);
+    }
+    // A checkpoint taken in the middle of the cut line resumes to the same line.
+    for (const cutAt of [10, 1500, line.length - 2]) {
+      const seen: string[] = [];
+      const sink = { line: (buf: Buffer, start: number, end: number) => seen.push(buf.toString('utf8', start, end)) };
+      const first = new LineSplitter(sink, { maxLineBytes: 1000 });
+      first.write(bytes.subarray(0, cutAt));
+      const resumed = new LineSplitter(sink, { maxLineBytes: 1000 });
+      resumed.restoreState(JSON.parse(JSON.stringify(first.state())));
+      resumed.write(bytes.subarray(cutAt));
+      resumed.end();
+      expect(seen).toEqual(whole.map((l) => l.text));
+    }
+  });
+
   it('strips a UTF-8 byte order mark from the first line only, in any chunking', () => {
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('first\nsecond\n')]);
     for (let size = 1; size <= bytes.length; size++) {
