@@ -108,4 +108,10 @@ describe('declarative rules cannot hang the analyzer', () => {
     expect(() => declarativeRule(spec({ match: { message: '(?=a)b' } }))).toThrow(/match.message .*unsupported Perl syntax: `\(\?=`/);
     expect(() => declarativeRule(spec({ match: { message: 'x', logger: '(?<=a)b' } }))).toThrow(/match.logger/);
   });
+
+  it('refuses a pattern whose counted repetitions would compile too large (re2js has no size limit)', () => {
+    expect(() => declarativeRule(spec({ match: { message: 'x{1000}y{1000}z{1000}'.repeat(100) } }))).toThrow(/match.message .*counted repetitions make this pattern about 300300 steps/);
+    expect(() => declarativeRule(spec({ match: { message: '(a{200}){200}' } }))).toThrow(/counted repetitions/);
+    expect(() => declarativeRule(spec({ match: { message: '^Task (?<name>.+?) failed [a-z]{2,5}\\d{1,4}$' } }))).not.toThrow();
+  });
 });
