@@ -4,7 +4,7 @@
  */
 import { thousands } from '../format-number';
 import { once } from 'node:events';
-import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { CommanderError } from 'commander';
@@ -266,10 +266,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     try {
       // Written beside, then renamed: a report is whole or not there, never cut by a stop or a full disk.
       const partial = `${options.report}.${process.pid}.partial`;
+      // Piece by piece: the page of thousands of incidents never exists whole in memory.
+      const fd = openSync(partial, 'w');
+      let open = true;
       try {
-        writeFileSync(partial, report.render({ stats, inputs: inputsRead, generatedAt: new Date() }));
+        report.renderTo({ stats, inputs: inputsRead, generatedAt: new Date() }, (text) => writeSync(fd, text));
+        closeSync(fd);
+        open = false;
         renameSync(partial, options.report);
       } catch (error) {
+        if (open) closeSync(fd);
         rmSync(partial, { force: true });
         throw error;
       }

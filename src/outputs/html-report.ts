@@ -53,13 +53,23 @@ export class HtmlReport {
   }
 
   render(context: ReportContext): string {
+    const parts: string[] = [];
+    this.renderTo(context, (text) => parts.push(text));
+    return parts.join('');
+  }
+
+  /**
+   * The page in pieces, in order (a row of the table at a time): written straight to a file, a
+   * report of thousands of incidents never exists whole in memory.
+   */
+  renderTo(context: ReportContext, write: (text: string) => void): void {
     const incidents = [...this.incidents].sort((a, b) => (a.firstSeen ?? '').localeCompare(b.firstSeen ?? ''));
     const total = incidents.length + this.leftOut;
     const title = `Nexus log analysis: ${total === 1 ? '1 incident' : `${total} incidents`}`;
     const timed = incidents.filter((i) => i.firstSeen !== null);
     const range = timed.length === 0 ? '' : ` from ${short((timed[0] as Incident).firstSeen)} to ${short(timed.reduce((last, i) => ((i.lastSeen ?? '') > last ? (i.lastSeen as string) : last), ''))} UTC`;
     const { stats } = context;
-    return `<!doctype html>
+    write(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -82,13 +92,16 @@ ${timeline(incidents)}
 <section aria-labelledby="table-title">
 <h2 id="table-title">Incidents</h2>
 ${this.leftOut > 0 ? `<p class="note">The first ${REPORT_MAX_INCIDENTS} incidents are shown; ${this.leftOut} more were left out of this page (the NDJSON output has them all).</p>` : ''}
-${incidents.length === 0 ? '<p class="empty">No incidents: nothing failed in the logs read.</p>' : table(incidents)}
+`);
+    if (incidents.length === 0) write('<p class="empty">No incidents: nothing failed in the logs read.</p>');
+    else tableTo(incidents, write);
+    write(`
 </section>
 </main>
 <script>${SCRIPT}</script>
 </body>
 </html>
-`;
+`);
   }
 }
 
@@ -277,13 +290,14 @@ function nodeFilter(incidents: Incident[]): string {
   return `<p class="filter"><label>Node <select id="node-filter"><option value="">all nodes</option>${options}</select></label></p>`;
 }
 
-function table(incidents: Incident[]): string {
+function tableTo(incidents: Incident[], write: (text: string) => void): void {
   const fleet = incidents.some((incident) => nodesOf(incident) !== null);
   const columns = fleet ? [COLUMNS[0] as (typeof COLUMNS)[number], { key: 'nodes', label: 'Nodes' }, ...COLUMNS.slice(1)] : COLUMNS;
   const head = columns.map(
     (c) => `<th scope="col" data-key="${c.key}"${c.numeric === true ? ' data-numeric="1"' : ''} aria-sort="${c.key === 'time' ? 'ascending' : 'none'}"><button type="button">${c.label}</button></th>`,
   ).join('');
-  const rows = incidents.map((incident) => {
+  write(`${fleet ? nodeFilter(incidents) : ''}<table id="incidents"><thead><tr>${head}</tr></thead><tbody>`);
+  incidents.forEach((incident, index) => {
     const cells: Record<string, string> = {
       time: short(incident.firstSeen),
       severity: incident.severity,
@@ -296,12 +310,12 @@ function table(incidents: Incident[]): string {
     };
     const nodes = nodesOf(incident);
     const tds = columns.map((c) => `<td data-value="${escape(cells[c.key] as string)}">${escape(cells[c.key] as string)}</td>`).join('');
-    return (
-      `<tr class="incident sev-${incident.severity}" id="incident-${escape(incident.id)}" tabindex="0" aria-expanded="false" data-id="${escape(incident.id)}"${nodes === null ? '' : ` data-nodes="${escape(` ${nodes.join(' ')} `)}"`}>${tds}</tr>` +
-      `<tr class="details" hidden><td colspan="${columns.length}">${details(incident)}</td></tr>`
+    write(
+      `${index === 0 ? '' : '\n'}<tr class="incident sev-${incident.severity}" id="incident-${escape(incident.id)}" tabindex="0" aria-expanded="false" data-id="${escape(incident.id)}"${nodes === null ? '' : ` data-nodes="${escape(` ${nodes.join(' ')} `)}"`}>${tds}</tr>` +
+      `<tr class="details" hidden><td colspan="${columns.length}">${details(incident)}</td></tr>`,
     );
   });
-  return `${fleet ? nodeFilter(incidents) : ''}<table id="incidents"><thead><tr>${head}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+  write('</tbody></table>');
 }
 
 function details(incident: Incident): string {
