@@ -86,6 +86,12 @@ const NOT_MET: Record<string, Record<string, string>> = {
     'database-corrupted':
       "an OrientDB console session (`2021-02-04 20:53:31:885 SEVER {db=component} ...`: millis after a colon, no thread, no logger): its lines are not nexus.log records, and the OPageIsBrokenException line is inside one of them",
   },
+  'wmenjoy-16-orient-wal-cuttill-npe-after-disk-full.log': {
+    'database-corrupted': 'a bare NullPointerException and its frames, no log header: stack frames are never matched, and the damaged write-ahead log shows only in a frame (ODiskWriteAheadLog.cutTill)',
+  },
+  'np-158-es-gc-old-growth-first-line-quoted-3-58.log': {
+    'jvm-heap-pressure': "an Elasticsearch `[gc][young]` line whose old pool grew to 1.5 of 1.7 GB: jvm-heap-pressure reads `[gc][old]` pauses and MemoryMonitor, not young collections (the post's `[gc][old]` line is cut from the copy)",
+  },
   'np-565-k9s-box-karaf-bundle-resource-missing.log': {
     'server-start-failed': 'a k9s log pane copy (`│ nexus ` borders, the first line cut mid-prefix) is no layout the framer reads, and no rule reads the Karaf `Unable to create resource for bundle` text',
   },

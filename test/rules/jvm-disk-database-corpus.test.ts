@@ -30,6 +30,8 @@ const TAKEN: Record<string, string> = {
 const NOT_MET: Record<string, string> = {
   'np-394-orient-exception-in-storage-discourse-quotes.log': 'database-cannot-open',
   'cray-nexus-setup-orient-console-page-broken-rebuild-index.log': 'database-corrupted',
+  'wmenjoy-16-orient-wal-cuttill-npe-after-disk-full.log': 'database-corrupted',
+  'np-158-es-gc-old-growth-first-line-quoted-3-58.log': 'jvm-heap-pressure',
 };
 
 const corpus = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'real', 'corpus.json'), 'utf8')) as CorpusEntry[];

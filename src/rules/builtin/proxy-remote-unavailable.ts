@@ -9,6 +9,8 @@
  *   V2Handlers WARN  Is the remote url a valid docker endpoint? Remote host {url} with path {path} did not return the expected response. Error message: {error}
  *                    (a Docker proxy; the line names the remote, not the repository: the remote is the subject)
  *   <format>ProxyFacetImpl WARN  Unable to resolve url. Reason: Illegal character in scheme name at index 0: core:/stable:/...   (the URL cannot be built)
+ *   org.apache.http.impl.auth.HttpAuthenticator WARN  BEARER [complete=true] authentication error: Could not retrieve token from https://europe-docker.pkg.dev/v2/token. Status code: 401
+ *                    (a Docker proxy whose remote refuses its credentials: clients only see `manifest unknown`)
  *   outbound-request.log: `[time] - "GET https://remote/path HTTP/1.1" 403 ...`: remote 403, 407, 429 and 5xx answers, one
  *                    incident per remote host. A remote 403 gives no WARN in nexus.log and does not block the repository
  *                    (catalogue PX-4, PX-5): this log is its only trace. 401 (a registry's auth challenge) and 404 (a
@@ -31,6 +33,9 @@ const DOCKER_ENDPOINT = 'Is the remote url a valid docker endpoint? Remote host 
 const WITH_PATH = ' with path ';
 const ERROR_MESSAGE = 'Error message: ';
 const UNRESOLVED_URL = 'Unable to resolve url. Reason: ';
+/** Apache HttpClient's `BEARER [complete=true] authentication error: Could not retrieve token from <url>. Status code: 401` (a Docker proxy's registry token). */
+const AUTH_ERROR = ' authentication error: ';
+const TOKEN_FROM = 'Could not retrieve token from ';
 /** Remote answers read from outbound-request.log. */
 const OUTBOUND_STATUSES: ReadonlyArray<readonly [number, number]> = [
   [403, 403],
@@ -95,6 +100,29 @@ export function parseOutboundFailure(event: OutboundEvent): RemoteFetchFailure {
     failure,
     detail: `${event.method} ${event.url.length > 200 ? `${event.url.slice(0, 200)}…` : event.url} answered ${event.status}`,
     path,
+    fromCache: false,
+    remote: host,
+    remoteOnly: true,
+  };
+}
+
+/** HttpAuthenticator's failure to get a token from the remote's token service: the remote refuses the configured credentials. */
+function parseAuthenticationError(event: NexusEvent): RemoteFetchFailure | undefined {
+  const at = event.message.indexOf(AUTH_ERROR);
+  if (at === -1) return undefined;
+  const reason = event.message.slice(at + AUTH_ERROR.length, at + AUTH_ERROR.length + 300);
+  const from = reason.indexOf(TOKEN_FROM);
+  let host = 'the remote';
+  if (from !== -1) {
+    const url = reason.slice(from + TOKEN_FROM.length).split(/[\s]/)[0]?.replace(/\.$/, '') ?? '';
+    host = splitUrl(url).host || host;
+  }
+  const failure = classifyRemoteFailure(reason);
+  return {
+    repository: host,
+    failure: failure === 'io-error' ? 'auth' : failure,
+    detail: `${event.message.slice(0, at).trim()} authentication error: ${reason}`,
+    path: null,
     fromCache: false,
     remote: host,
     remoteOnly: true,
@@ -206,6 +234,7 @@ export const proxyRemoteUnavailable: Rule<RemoteFetchFailure, State> = {
     { levels: ['INFO'], loggers: ['HttpClientFacetImpl'], literals: [{ text: STATUS_FOR, at: 'start' }] },
     { levels: ['WARN'], loggers: ['V2Handlers'], literals: [{ text: DOCKER_ENDPOINT, at: 'start' }] },
     { levels: ['WARN'], literals: [{ text: UNRESOLVED_URL, at: 'start' }] },
+    { levels: ['WARN', 'ERROR'], loggers: ['HttpAuthenticator'], literals: [AUTH_ERROR.trim()] },
     { input: 'outbound', statuses: OUTBOUND_STATUSES },
   ],
   windowMs: 30 * 60_000,
@@ -215,6 +244,7 @@ export const proxyRemoteUnavailable: Rule<RemoteFetchFailure, State> = {
     if (event.kind === 'outbound') return parseOutboundFailure(event);
     if (event.kind !== 'nexus') return undefined;
     if (event.message.startsWith(UNRESOLVED_URL)) return parseUnresolvedUrl(event);
+    if (event.logger.endsWith('HttpAuthenticator')) return parseAuthenticationError(event);
     if (event.level === 'INFO') {
       const change = parseStatusChange(event.message);
       if (change === undefined || change.to !== 'UNAVAILABLE') return undefined;

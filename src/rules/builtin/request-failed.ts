@@ -32,6 +32,8 @@ const ILLEGAL_OPERATION = 'Illegal operation: ';
 const INVALID_CONTENT = 'Invalid content: ';
 const V2_ERROR = 'Error: ';
 const UNEXPECTED = 'Unexpected exception: ';
+/** Jetty 12 answering an exception no handler caught: `writeError: status=500, message=..., response=ErrorResponse@...{500,GET@... http://host:8081/v2/ HTTP/1.1}`. */
+const WRITE_ERROR = 'writeError: status=';
 const DIGEST_NPE = "Cannot get property 'digest' on null";
 
 export type RequestCause =
@@ -60,7 +62,7 @@ export type RequestCause =
   | 'unhandled-exception';
 
 /** Where the failure was logged: the repository servlet, a format-neutral handler, the Docker API, the REST API. */
-type Origin = 'view' | 'bad-request' | 'handler' | 'docker' | 'rest';
+type Origin = 'view' | 'bad-request' | 'handler' | 'docker' | 'rest' | 'jetty';
 
 interface Failure {
   kind: 'failure';
@@ -315,6 +317,42 @@ function restFailure(event: NexusEvent): Failure | undefined {
   };
 }
 
+/** A request Jetty itself answered with a 5xx (the exception escaped every Nexus handler). */
+function jettyFailure(event: NexusEvent): Failure | undefined {
+  const message = event.message;
+  if (!message.startsWith(WRITE_ERROR)) return undefined;
+  const status = Number(message.slice(WRITE_ERROR.length, WRITE_ERROR.length + 3));
+  if (!(status >= 500 && status <= 599)) return undefined;
+  const text = message.indexOf(', message=');
+  const responseAt = message.lastIndexOf(', response=');
+  const exception = text === -1 ? message : message.slice(text + ', message='.length, responseAt > text ? responseAt : undefined);
+  // `{500,GET@d79d22b http://docker.example:9640/v2/ HTTP/1.1}`: the method and the URL's path.
+  let method: string | null = null;
+  let path: string | null = null;
+  const request = responseAt === -1 ? -1 : message.indexOf(',', message.indexOf('{', responseAt));
+  if (request !== -1) {
+    const [methodAt, url] = message.slice(request + 1).split(' ');
+    method = methodAt?.split('@')[0] ?? null;
+    const scheme = url?.indexOf('://') ?? -1;
+    const slash = url === undefined || scheme === -1 ? -1 : url.indexOf('/', scheme + 3);
+    path = url === undefined ? null : slash === -1 ? url : url.slice(slash).split('?')[0] ?? null;
+  }
+  const { root, rootClass } = rootOf(event.continuation, exception);
+  return {
+    kind: 'failure',
+    origin: 'jetty',
+    method,
+    path,
+    repository: path === null ? null : repositoryOfPath(path),
+    image: null,
+    reference: null,
+    status,
+    cause: classifyRequestFailure([message, ...event.continuation].join('\n')),
+    root,
+    rootClass,
+  };
+}
+
 interface CauseText {
   phrase: string;
   severity: Severity;
@@ -520,6 +558,7 @@ export const requestFailed: Rule<Signal, State> = {
     { levels: ['WARN'], loggers: ['V2Handlers'], literals: [{ text: V2_ERROR, at: 'start' }], continuation: true },
     { levels: ['ERROR'], loggers: ['V2ManifestUtilImpl'], literals: [{ text: MISSING_LAYER_LITERAL, at: 'start' }] },
     { levels: ['WARN', 'ERROR'], loggers: ['UnexpectedExceptionMapper'], literals: [UNEXPECTED], continuation: true },
+    { levels: ['WARN', 'ERROR'], loggers: ['Response'], literals: [{ text: WRITE_ERROR, at: 'start' }], continuation: true },
   ],
   // A request's lines come within milliseconds; runs of one failure fold for half an hour.
   windowMs: 60_000,
@@ -548,6 +587,7 @@ export const requestFailed: Rule<Signal, State> = {
     if (logger.endsWith('.ExceptionHandler')) return handlerFailure(nexus);
     if (logger.endsWith('V2Handlers')) return dockerFailure(nexus);
     if (logger.endsWith('UnexpectedExceptionMapper')) return restFailure(nexus);
+    if (logger.endsWith('jetty.server.Response')) return jettyFailure(nexus);
     return undefined;
   },
 
