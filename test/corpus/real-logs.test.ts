@@ -63,6 +63,7 @@ const OUTSIDE: Record<string, string> = {
   'other:plugin-bundle-broken': 'a plugin bundle BROKEN by a Guice CreationException: the plugin does not load, Nexus starts; no rule reads bundle states',
   'other:plugin-lifecycle-start-failed': "a plugin's own component fails its start transition (NexusCascPlugin): not one of the components without which Nexus does not start",
   'other:plugin-privilege-clash': 'two format plugins defining the same privilege: a plugin conflict no rule reads',
+  'other:outreach-page-bundle-download-failed': "the UI's outreach page bundle could not be downloaded (TLS handshake): a welcome-page extra, not a proxy repository's failure",
   'other:yum-metadata-rebuild-failed': 'a yum metadata rebuild failing inside the event bus while its task log says Task complete: no task failure in the text',
 };
 
@@ -91,6 +92,9 @@ const NOT_MET: Record<string, Record<string, string>> = {
   },
   'np-158-es-gc-old-growth-first-line-quoted-3-58.log': {
     'jvm-heap-pressure': "an Elasticsearch `[gc][young]` line whose old pool grew to 1.5 of 1.7 GB: jvm-heap-pressure reads `[gc][old]` pauses and MemoryMonitor, not young collections (the post's `[gc][old]` line is cut from the copy)",
+  },
+  'helm-charts-12298-olowdiskspace-osystem-frames-only.log': {
+    'disk-full': 'only the stack frames of the OLowDiskSpaceException were copied (its exception line is cut in every copy): stack frames are never matched',
   },
   'np-565-k9s-box-karaf-bundle-resource-missing.log': {
     'server-start-failed': 'a k9s log pane copy (`│ nexus ` borders, the first line cut mid-prefix) is no layout the framer reads, and no rule reads the Karaf `Unable to create resource for bundle` text',
