@@ -218,3 +218,14 @@ describe('request-failed on the real excerpts', () => {
     for (const file of filesWithout('request-failed')) expect([file, realIncidents(requestFailed, file).length]).toEqual([file, 0]);
   });
 });
+
+describe('request-failed: npm package metadata Nexus cannot merge', () => {
+  it("child 'versions' not a Map (np-338, np-644) is invalid npm metadata, with the cache to invalidate", () => {
+    for (const name of ['np-338-details-npm-proxy-versions-not-a-map.log', 'np-644-npm-group-viewservlet-versions-not-a-map.log']) {
+      const found = incidents(requestFailed, realLog(name));
+      expect([name, found.map((i) => i.diagnosis.cause)]).toEqual([name, ['npm-metadata-invalid']]);
+      expect(found[0]?.diagnosis.remediation[0]).toMatch(/Invalidate the cache/);
+    }
+  });
+});
+

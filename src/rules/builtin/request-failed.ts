@@ -51,6 +51,7 @@ export type RequestCause =
   | 'client-idle-timeout'
   | 'jetty-bad-message-400'
   | 'nexus-npe'
+  | 'npm-metadata-invalid'
   | 'manifest-missing-layers'
   | 'manifest-invalid'
   | 'repository-read-only'
@@ -126,6 +127,8 @@ export function classifyRequestFailure(text: string): RequestCause {
   ) {
     return 'remote-fetch-failed';
   }
+  // An npm package root whose `versions` is not an object: what the remote served, or the cached copy, is not valid npm metadata.
+  if (text.includes("child 'versions' not a Map")) return 'npm-metadata-invalid';
   if (text.includes('NullPointerException')) return 'nexus-npe';
   return 'unhandled-exception';
 }
@@ -530,6 +533,18 @@ const CAUSES: Record<RequestCause, CauseText> = {
     confidence: 'low',
     explain: (where, f) => `Docker API requests to ${where} were rejected with ${f.status ?? 'an error'} (${f.root}).`,
     fix: () => ['Read the error text: the Docker registry error it maps to says what the client must change.'],
+  },
+  'npm-metadata-invalid': {
+    phrase: 'invalid npm package metadata',
+    severity: 'error',
+    confidence: 'medium',
+    explain: (where, f) =>
+      `Requests for npm packages through ${where} failed with 500 because a package document (the package root) is not valid npm metadata: its "versions" is not an object (${f.root}). ` +
+      'The remote served a document Nexus cannot merge (often a private registry), or the copy cached by the proxy is damaged.',
+    fix: (where, f) => [
+      `Invalidate the cache of the npm proxy behind ${where} (Repository > Invalidate cache) and delete the cached package root of the failing package${f.path === null ? '' : ` (${f.path})`} so it is fetched again.`,
+      'If it fails again, fetch the package root from the remote with curl and check its "versions": a remote that is not a real npm registry cannot be proxied as one.',
+    ],
   },
   'unhandled-exception': {
     phrase: 'unexpected exception',
