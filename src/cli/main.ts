@@ -410,8 +410,8 @@ function reportStats(analyzer: Analyzer, options: CliOptions, log: Diagnostics):
   // Loose text that told something (a pasted stack trace, a task e-mail) needs no warning.
   if (stats.lines > 0 && stats.events === 0 && stats.incidents === 0) {
     log.warn(
-      `no log record in ${stats.lines} lines read: is this a nexus.log? Layouts read: nexus.log, console output, docker compose, kubectl, CRI and ` +
-        `json-file container logs, quoted or indented excerpts, request.log, audit.log, support zips (${publishedAddress('docs/architecture.md')})`,
+      `no log record in ${stats.lines} lines read: is this a nexus.log? Layouts read: nexus.log, console output, docker compose, kubectl, stern, CRI and ` +
+        `json-file container logs, docker logs -t, the systemd journal, quoted or indented excerpts, request.log, audit.log, support zips (${publishedAddress('docs/architecture.md')})`,
     );
   }
   if (analyzer.crLineEndings) log.info('the input ends its lines with a lone carriage return (\\r): read as line ends');
