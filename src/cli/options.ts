@@ -121,7 +121,7 @@ export function buildProgram(version: string, stderr: NodeJS.WritableStream = pr
     .option('--max-line-bytes <n>', 'bytes kept of an over-long line', positiveInteger('--max-line-bytes'), DEFAULTS.maxLineBytes)
     .option('--color', 'colour pretty output even when not on a terminal (FORCE_COLOR=1 does the same)')
     .option('--no-color', 'never colour output (NO_COLOR=1 does the same)')
-    .option('-j, --jobs <n>', 'files read at once on worker threads (default: one per core for 2+ plain files, .gz in turn; given, also 32 MiB segments of a big nexus.log; 1: all in turn)', positiveInteger('--jobs'))
+    .option('-j, --jobs <n>', 'files read at once on worker threads, at most one per core (default: one per core for 2+ plain files, .gz in turn; given, also 32 MiB segments of a big nexus.log; 1: all in turn)', positiveInteger('--jobs'))
     .option('-F, --follow', "follow one file (or a folder's nexus.log) like tail -F: across rotation and truncation, until Ctrl-C")
     .option('--from-start', 'with --follow: read the file from its start, not from its end')
     .option('--rules <file>', `also run the rules in this JSON or YAML file, or JavaScript module of rules (repeatable; ${publishedAddress('docs/rules/custom-rules.md')})`, collect)
