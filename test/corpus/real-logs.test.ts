@@ -63,6 +63,8 @@ const OUTSIDE: Record<string, string> = {
   'other:plugin-bundle-broken': 'a plugin bundle BROKEN by a Guice CreationException: the plugin does not load, Nexus starts; no rule reads bundle states',
   'other:plugin-lifecycle-start-failed': "a plugin's own component fails its start transition (NexusCascPlugin): not one of the components without which Nexus does not start",
   'other:plugin-privilege-clash': 'two format plugins defining the same privilege: a plugin conflict no rule reads',
+  'other:java-prefs-lock-warning': "java.util.prefs cannot lock its user preferences file: a JVM warning of a read-only home, Nexus runs",
+  'other:outbound-remote-404': 'a remote answering 404 in outbound-request.log: a proxy asking for content the remote does not have, its everyday answer',
   'other:outreach-page-bundle-download-failed': "the UI's outreach page bundle could not be downloaded (TLS handshake): a welcome-page extra, not a proxy repository's failure",
   'other:yum-metadata-rebuild-failed': 'a yum metadata rebuild failing inside the event bus while its task log says Task complete: no task failure in the text',
 };

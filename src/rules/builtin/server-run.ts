@@ -190,6 +190,10 @@ function matchError(event: NexusEvent, logger: string): Signal | undefined {
   if (logger === 'JettyServer' && (text === 'Start failed' || text === 'Failed to start')) return signal('failed', { failure: `JettyServer: ${text}` });
   if (logger === 'BootstrapListener' && text === 'Failed to initialize') return signal('failed', { failure: `BootstrapListener: ${text}` });
   if (logger === 'BootFeaturesInstaller' && text.startsWith('Error installing boot features')) return signal('failed', { failure: 'Karaf: Error installing boot features' });
+  // A core bundle's activator failed: the Nexus bootstrap, or Karaf's features service.
+  if (text.startsWith('FrameworkEvent ERROR') && event.continuation.some((line) => line.includes('Activator start error in bundle org.sonatype.nexus') || line.includes('Activator start error in bundle org.apache.karaf'))) {
+    return signal('failed', { failure: 'a core bundle failed to activate' });
+  }
   return undefined;
 }
 
@@ -382,6 +386,7 @@ export const serverRun: Rule<Signal, State> = {
       literals: [{ text: 'Failed to start', at: 'start' }, { text: 'Start failed', at: 'start' }, { text: 'Failed to initialize', at: 'start' }],
     },
     { levels: ['ERROR'], loggers: ['BootFeaturesInstaller'], literals: [{ text: 'Error installing boot features', at: 'start' }] },
+    { levels: ['ERROR'], literals: [{ text: 'FrameworkEvent ERROR', at: 'start' }], continuation: true },
   ],
   windowMs: Number.POSITIVE_INFINITY,
 

@@ -316,9 +316,14 @@ function matchEvent(event: NexusEvent): Signal | undefined {
   if (logger === 'DbMigrate' && message.startsWith('Migration of schema ')) return signalOf(event, false, message.slice(0, 200));
   // Karaf cannot install its boot features: nothing of Nexus starts.
   if (logger === 'BootFeaturesInstaller' && message.startsWith('Error installing boot features')) return signalOf(event, true, 'Karaf: Error installing boot features');
-  // 3.0-era OSGi: the bootstrap bundle's activator failed (`FrameworkEvent ERROR` with its BundleException).
-  if (message.startsWith('FrameworkEvent ERROR') && event.continuation.some((line) => line.includes('Activator start error in bundle org.sonatype.nexus'))) {
-    return signalOf(event, true, 'the Nexus bootstrap bundle failed to activate');
+  // A core bundle's activator failed (`FrameworkEvent ERROR` with its BundleException): the Nexus
+  // bootstrap (3.0 era), or Karaf's own features service (a JVM agent breaking class loading).
+  if (message.startsWith('FrameworkEvent ERROR')) {
+    const failed = event.continuation.find((line) => line.includes('Activator start error in bundle org.sonatype.nexus') || line.includes('Activator start error in bundle org.apache.karaf'));
+    if (failed !== undefined) {
+      const bundle = failed.slice(failed.indexOf('in bundle ') + 'in bundle '.length).split(' ')[0] ?? 'a core bundle';
+      return signalOf(event, true, `the ${bundle} bundle failed to activate`);
+    }
   }
   // Jetty could not start the Nexus web application: nothing is served.
   if (logger === 'WebAppContext' && message.startsWith('Failed startup of context') && message.includes('Nexus')) return signalOf(event, true, 'WebAppContext: Failed startup of context');
