@@ -78,9 +78,6 @@ const NOT_MET: Record<string, Record<string, string>> = {
     'database-cannot-open':
       "the excerpt stops before 'Cannot open local storage': the bare `Exception <hex> in storage plocal:...` alone is read as a storage exception (database-corrupted, low confidence), not as a failed open",
   },
-  'nxrm3-ha-89-k9s-pane-clustered-deployment-mixed-versions.log': {
-    'server-start-failed': 'a k9s log pane copy (` nxrm-app ` after a `│` border, no record header in it): no layout the framer reads, and the HA text on a line with no header is not a launcher line',
-  },
   'np-259-rancher-html-table-paste-uptime-shutdown-3-42.log': {
     'server-start-failed':
       'the start-level stack trace is cut above the excerpt; what is left is an orderly stop (Uptime 2 min 16 s, Shutting down) with no banner, longer than the 2 minutes server-run takes for a likely failed start',

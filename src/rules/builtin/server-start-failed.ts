@@ -278,6 +278,8 @@ const LAUNCHER_FAILURES = [
   'Logback configuration error detected',
   // The JVM could not reserve its heap from the host (hs_err banner on the console).
   'There is insufficient memory for the Java Runtime Environment to continue',
+  // HA: another node runs another version (the exception text pasted without its log line).
+  'unable to perform clustered deployment',
 ];
 /** Guice errors of a component constructed at start (`1) Error injecting constructor, ...`): fatal when their cause is known. */
 const GUICE_FAILURES = ['Error injecting constructor', '[Guice/ErrorInjectingConstructor]'];
