@@ -7,6 +7,7 @@
  * asked for: a run that reports nothing on stderr then loads none of it.
  */
 import type { Writable } from 'node:stream';
+import { visible } from '../outputs/pretty';
 
 export type LogFormat = 'human' | 'json';
 
@@ -41,7 +42,8 @@ export function createDiagnostics(format: LogFormat, stderr: Writable, level: Le
     if (LEVELS[name] < threshold) return () => undefined;
     return ((first: DiagnosticFields | string, second?: string) => {
       const message = typeof first === 'string' ? first : (second ?? '');
-      stderr.write(`nexus-log-analyzer: ${LABELS[name]}${message}\n`);
+      // File and entry names come from the input: their control characters are shown, not obeyed.
+      stderr.write(`nexus-log-analyzer: ${LABELS[name]}${visible(message)}\n`);
     }) as LogMethod;
   };
   return { error: method('error'), warn: method('warn'), info: method('info'), debug: method('debug') };

@@ -111,11 +111,24 @@ export function evidenceRanges(incident: Pick<Incident, 'evidence' | 'evidenceOm
   return `${ranges.join(', ')} (${count}${omitted})`;
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/g;
+
+/**
+ * Control characters of log text shown, not obeyed: an escape sequence in a logged URL or user
+ * name must not recolour, retitle or link the operator's terminal (`\x1b` is printed as such).
+ */
+export function visible(text: string): string {
+  return CONTROL.test(text) ? text.replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) : text;
+}
+
 /** Greedy word wrap; a word longer than the width is broken, after a `/` where one is near. */
 export function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let current = '';
-  for (const word of text.split(/\s+/).flatMap((w) => breakLongWord(w, width))) {
+  for (const word of visible(text).split(/\s+/).flatMap((w) => breakLongWord(w, width))) {
     if (word === '') continue;
     if (current === '') current = word;
     else if (current.length + 1 + word.length <= width) current += ` ${word}`;

@@ -7,7 +7,7 @@
 import { thousands } from '../format-number';
 import type { AnalyzerStats } from '../incidents/stats';
 import { SEVERITIES, type Incident, type Severity } from '../incidents/incident';
-import { subjectLabel, wrap } from './pretty';
+import { subjectLabel, visible, wrap } from './pretty';
 
 export interface SummaryContext {
   stats: AnalyzerStats;
@@ -186,7 +186,7 @@ export class SummaryCollector {
       out.push('', paint('1', '  What to do first'));
       roots.forEach((problem, index) => {
         const head = `${String(index + 1).padStart(4)}. ${problem.severity}  ${problem.title}`;
-        out.push(paint(problem.severity === 'critical' || problem.severity === 'error' ? '31' : '33', fit(head, width).trimEnd()));
+        out.push(paint(problem.severity === 'critical' || problem.severity === 'error' ? '31' : '33', fit(visible(head), width).trimEnd()));
         if (problem.subjects.length > 0) {
           const more = problem.subjectCount > problem.subjects.length ? ` and ${problem.subjectCount - problem.subjects.length} more` : '';
           wrap(`${problem.subjects.join(', ')}${more}`, width - 15).forEach((line, i) => out.push(`        ${i === 0 ? 'about: ' : '       '}${line}`));
@@ -208,7 +208,7 @@ export class SummaryCollector {
     out.push('', paint('1', '  Recurring (same fingerprint: the same failure again)'));
     if (recurring.length === 0) out.push('    none: every failure happened once');
     for (const entry of recurring.slice(0, 15)) {
-      out.push(`    ${`${entry.incidents}x`.padStart(5)}  ${fit(entry.label, width - 11).trimEnd()}`);
+      out.push(`    ${`${entry.incidents}x`.padStart(5)}  ${fit(visible(entry.label), width - 11).trimEnd()}`);
       out.push(`           ${shortTime(entry.first)} .. ${shortTime(entry.last)} UTC`);
     }
     if (recurring.length > 15) out.push(`    ... ${recurring.length - 15} more`);

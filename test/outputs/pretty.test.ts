@@ -41,6 +41,15 @@ describe('formatPretty', () => {
     expect(text).toMatch(/^failed requests +1$/m);
   });
 
+  it('shows the control characters of log text instead of sending them to the terminal', () => {
+    const incident: Incident = { ...push(), summary: 'push of team/app\u001b]8;;http://evil\u0007x\u001b[31m failed', facts: { image: 'a\u001b[2Jb' } };
+    const text = formatPretty(incident, { color: false, width: 100 });
+    expect(text).not.toMatch(/[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/);
+    expect(text).toContain('team/app\\x1b]8;;http://evil\\x07x\\x1b[31m');
+    expect(text).toContain('a\\x1b[2Jb');
+    expect(formatPretty(incident, { color: false, width: 100 })).toBe(text); // the same on every call
+  });
+
   it('wraps long words too', () => {
     expect(wrap('a '.repeat(50) + 'x'.repeat(120), 40).every((line) => line.length <= 40)).toBe(true);
   });
