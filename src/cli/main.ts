@@ -4,7 +4,7 @@
  */
 import { thousands } from '../format-number';
 import { once } from 'node:events';
-import { accessSync, closeSync, constants, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, openSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { CommanderError } from 'commander';
@@ -264,21 +264,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (report !== null && stats !== undefined && options.report !== undefined) {
     try {
-      // Written beside, then renamed: a report is whole or not there, never cut by a stop or a full disk.
-      const partial = `${options.report}.${process.pid}.partial`;
-      // Piece by piece: the page of thousands of incidents never exists whole in memory.
-      const fd = openSync(partial, 'w');
-      let open = true;
-      try {
-        report.renderTo({ stats, inputs: inputsRead, generatedAt: new Date() }, (text) => writeSync(fd, text));
-        closeSync(fd);
-        open = false;
-        renameSync(partial, options.report);
-      } catch (error) {
-        if (open) closeSync(fd);
-        rmSync(partial, { force: true });
-        throw error;
-      }
+      writeReport(options.report, (write) => report.renderTo({ stats, inputs: inputsRead, generatedAt: new Date() }, write));
       log.info(`report written to ${options.report}`);
     } catch (error) {
       log.error(`${options.report}: cannot write the report: ${(error as Error).message}`);
@@ -288,6 +274,57 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (failOnHit) return EXIT_FAIL_ON;
   if (failedInputs > 0) return EXIT_USAGE_OR_INPUT;
   return EXIT_OK;
+}
+
+/**
+ * Writes the report piece by piece (the page of thousands of incidents never exists whole in
+ * memory). A regular file (or a new one) is written beside and renamed: whole or not there, never
+ * cut by a stop or a full disk; through a symlink, at its target. A device or a FIFO
+ * (`/dev/stdout`, a pipe) is written in place: replacing it would destroy it.
+ */
+function writeReport(target: string, render: (write: (text: string) => void) => void): void {
+  let real = target;
+  try {
+    real = realpathSync(target);
+  } catch {
+    // Not there yet: created below; a dangling symlink is written at the path it points to.
+    try {
+      if (lstatSync(target).isSymbolicLink()) real = path.resolve(path.dirname(target), readlinkSync(target));
+    } catch {
+      // nothing at the path
+    }
+  }
+  const existing = statOrNull(real);
+  if (existing !== null && !existing.isFile()) {
+    const fd = openSync(real, 'w');
+    try {
+      render((text) => writeSync(fd, text));
+    } finally {
+      closeSync(fd);
+    }
+    return;
+  }
+  const partial = `${real}.${process.pid}.partial`;
+  const fd = openSync(partial, 'w');
+  let open = true;
+  try {
+    render((text) => writeSync(fd, text));
+    closeSync(fd);
+    open = false;
+    renameSync(partial, real);
+  } catch (error) {
+    if (open) closeSync(fd);
+    rmSync(partial, { force: true });
+    throw error;
+  }
+}
+
+function statOrNull(file: string): Stats | null {
+  try {
+    return statSync(file);
+  } catch {
+    return null;
+  }
 }
 
 /** What can be wrong with the options before reading starts; null when nothing. */

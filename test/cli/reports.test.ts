@@ -1,6 +1,6 @@
 /** The built CLI's reporting options: --fail-on, --since/--until, --summary, --report, progress, default input. */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -225,3 +225,20 @@ describe('--lifecycle and recurrence', () => {
     expect(recurring).not.toMatch(/\n +2x /); // nothing else recurs: the 400s are the pushes' own
   });
 });
+
+describe('--report onto what is not a plain file', () => {
+  it('writes through a symlink to its target and into a device, never replacing either', () => {
+    const dir = tempDir();
+    const target = path.join(dir, 'real.html');
+    const link = path.join(dir, 'link.html');
+    symlinkSync(target, link);
+    const viaLink = runCli(['--report', link, path.join(SAMPLES, 'nexus.log')]);
+    expect(viaLink.status).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toContain('<!doctype html>');
+    const intoDevice = runCli(['--report', '/dev/null', path.join(SAMPLES, 'nexus.log')]);
+    expect(intoDevice.status).toBe(0);
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+  });
+});
+
