@@ -99,7 +99,8 @@ const SECONDARY: readonly InputKind[] = ['request', 'outbound', 'audit'];
  */
 export async function* analyzeFiles(patterns: string | readonly string[], options: AnalyzeFilesOptions = {}): AsyncGenerator<Incident, void, undefined> {
   const list = typeof patterns === 'string' ? [patterns] : patterns;
-  const range: TimeRange = { since: epochOf(options.since), until: epochOf(options.until) };
+  const range: TimeRange = { since: epochOf(options.since, 'since'), until: epochOf(options.until, 'until') };
+  if (options.jobs !== undefined && !(Number.isInteger(options.jobs) && options.jobs >= 1)) throw new RangeError(`jobs must be a whole number >= 1, got ${String(options.jobs)}`);
   if (range.since !== undefined && range.until !== undefined && range.since >= range.until) {
     throw new RangeError(`since (${new Date(range.since).toISOString()}) must be before until (${new Date(range.until).toISOString()})`);
   }
@@ -240,6 +241,7 @@ async function* followOne(patterns: readonly string[], range: TimeRange, options
   // Only a regular file can be a zip: opening a FIFO to look would block until a writer comes (and SIGTERM could not end the wait).
   const isFile = await fsp.stat(target).then((stats) => stats.isFile(), () => false);
   if (isFile && (await startsWithZipMagic(target).catch(() => false))) throw new InputError(target, 'a support zip cannot be followed: read it without --follow');
+  if (isFile && (await startsWithGzipMagic(target).catch(() => false))) throw new InputError(target, 'a gzip file cannot be followed (it is not appended to): read it without --follow');
   options.onInputs?.([target]);
   const analyzer = new Analyzer({ ...options, source: target });
   options.analyzer?.(analyzer);
@@ -274,8 +276,12 @@ function keepWithin(range: TimeRange): (incidents: readonly Incident[]) => reado
   return (incidents) => incidents.filter((incident) => incident.firstSeen === null || inRange(Date.parse(incident.firstSeen), range));
 }
 
-function epochOf(time: number | Date | undefined): number | undefined {
-  return time instanceof Date ? time.getTime() : time;
+function epochOf(time: number | Date | undefined, name = 'since/until'): number | undefined {
+  if (time === undefined) return undefined;
+  const epoch = time instanceof Date ? time.getTime() : time;
+  // A NaN, an invalid Date or a string would filter out everything without a word.
+  if (typeof epoch !== 'number' || !Number.isFinite(epoch)) throw new RangeError(`${name} must be epoch milliseconds or a valid Date, got ${String(time)}`);
+  return epoch;
 }
 
 /** Whether a run was stopped (a function: TypeScript would keep an earlier check's narrowing). */

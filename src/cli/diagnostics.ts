@@ -7,7 +7,7 @@
  * asked for: a run that reports nothing on stderr then loads none of it.
  */
 import type { Writable } from 'node:stream';
-import { visible } from '../outputs/pretty';
+import { visibleLine } from '../outputs/pretty';
 
 export type LogFormat = 'human' | 'json';
 
@@ -43,7 +43,7 @@ export function createDiagnostics(format: LogFormat, stderr: Writable, level: Le
     return ((first: DiagnosticFields | string, second?: string) => {
       const message = typeof first === 'string' ? first : (second ?? '');
       // File and entry names come from the input: their control characters are shown, not obeyed.
-      stderr.write(`nexus-log-analyzer: ${LABELS[name]}${visible(message)}\n`);
+      stderr.write(`nexus-log-analyzer: ${LABELS[name]}${visibleLine(message)}\n`);
     }) as LogMethod;
   };
   return { error: method('error'), warn: method('warn'), info: method('info'), debug: method('debug') };

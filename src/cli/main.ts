@@ -13,7 +13,7 @@ import { analyzeFiles } from '../api/analyze-files';
 import { atLeast, type Incident } from '../incidents/incident';
 import type { HtmlReport } from '../outputs/html-report';
 import { formatNdjson } from '../outputs/ndjson';
-import { formatPretty } from '../outputs/pretty';
+import { formatPretty, visible, visibleLine } from '../outputs/pretty';
 import { ProgressLine } from '../outputs/progress';
 import { SummaryCollector } from '../outputs/summary';
 import { builtinRules } from '../rules/builtin/index';
@@ -90,7 +90,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT_USAGE_OR_INPUT;
   }
   if (options.listRules) {
-    await writeOut(stdout, formatRuleList(rules));
+    await writeOut(stdout, visible(formatRuleList(rules)));
     return EXIT_OK;
   }
 
@@ -198,11 +198,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       onInput: (name) => {
         inputsRead.push(name);
         log.debug({ input: name }, `reading ${name}`);
-        if (options.ready && !options.follow) process.stderr.write(`ready: reading ${name}\n`);
+        if (options.ready && !options.follow) process.stderr.write(`ready: reading ${visibleLine(name)}\n`);
       },
       // Following: ready once the file is open at its start position (or waited for), not before.
       onReady: ({ path: file, position }) => {
-        if (options.ready) process.stderr.write(`ready: following ${file} at ${position ?? 'start'}\n`);
+        if (options.ready) process.stderr.write(`ready: following ${visibleLine(file)} at ${position ?? 'start'}\n`);
       },
       onInputError: (error) => {
         failedInputs++;

@@ -12,6 +12,8 @@ import { startOfYesterday } from 'date-fns/startOfYesterday';
 import { sub } from 'date-fns/sub';
 
 const DURATION = /^(\d+)\s*(s|m|min|h|d|w)$/i;
+/** An ISO date or date-time, whole: date-fns reads `...+02:00junk` leniently and drops the offset. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-](\d{2})(?::?(\d{2}))?)?)?$/i;
 const UNITS: Record<string, 'seconds' | 'minutes' | 'hours' | 'days' | 'weeks'> = {
   s: 'seconds',
   m: 'minutes',
@@ -34,6 +36,10 @@ export function parseTimeOption(value: string, now: Date = new Date()): number {
     const back = sub(now, { [unit]: Number(duration[1]) });
     if (!isValid(back)) throw new Error(`'${value}' goes back further than a date can (before the year -271821)`);
     return back.getTime();
+  }
+  const iso = ISO_TIME.exec(text);
+  if (iso === null || Number(iso[1] ?? 0) > 14 || Number(iso[2] ?? 0) > 59) {
+    throw new Error(`'${value}' is not a time: use an ISO date or time (2025-09-10, 2025-09-10T01:30, 2025-09-10T01:30+02:00), today, yesterday, or a duration such as 2h or 3d`);
   }
   const date = parseISO(text.replace(' ', 'T'));
   if (isValid(date)) return date.getTime();

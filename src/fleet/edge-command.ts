@@ -1,5 +1,6 @@
 /** `--follow PATH --publish URL`: the edge, run from the CLI until SIGINT/SIGTERM. */
 import { promises as fs } from 'node:fs';
+import { visibleLine } from '../outputs/pretty';
 import * as path from 'node:path';
 import type { Diagnostics } from '../cli/diagnostics';
 import type { CliOptions } from '../cli/options';
@@ -45,7 +46,7 @@ export async function runEdgeCommand(options: CliOptions, target: string, rules:
         onReady: (ready) => {
           const from = ready.resumed ? `resumed at byte ${ready.position ?? 0}${ready.republished > 0 ? `, ${ready.republished} records republished` : ''}` : `from byte ${ready.position ?? 0}`;
           log.info(`edge ${node}: following ${file} (${from}), publishing to ${url}`);
-          if (options.ready) process.stderr.write(`ready: reading ${file}\n`);
+          if (options.ready) process.stderr.write(`ready: reading ${visibleLine(file)}\n`);
         },
         ...(metrics === undefined ? {} : { metrics }),
       });

@@ -124,6 +124,14 @@ export function visible(text: string): string {
   return CONTROL.test(text) ? text.replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) : text;
 }
 
+// eslint-disable-next-line no-control-regex
+const LINE_CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** The same for text that must stay on one line (a file name in a message): line ends are shown too. */
+export function visibleLine(text: string): string {
+  return text.replace(LINE_CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Greedy word wrap; a word longer than the width is broken, after a `/` where one is near. */
 export function wrap(text: string, width: number): string[] {
   const lines: string[] = [];

@@ -3,18 +3,25 @@
  * rules from a JavaScript module (CommonJS: `module.exports = rule` or a list, or
  * `exports.rules`), checked before anything is read; errors name the file and the rule.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../source/input-error';
 import { declarativeRule, RuleSpecError } from './declarative';
 import type { AnyRule } from './rule';
 
+/** Rules files are read whole: real ones are a few KB; a cap keeps a wrong path (/dev/zero, a log) from taking the memory. */
+export const MAX_RULES_FILE_BYTES = 4 * 1024 * 1024;
+
 export function loadRuleFile(file: string): AnyRule[] {
   if (/\.c?js$/i.test(file)) return loadRuleModule(file);
   let text: string;
   try {
+    const stats = statSync(file);
+    if (!stats.isFile()) throw new InputError(file, 'the rules must be a regular file');
+    if (stats.size > MAX_RULES_FILE_BYTES) throw new InputError(file, `the rules file is ${stats.size} bytes, more than the ${MAX_RULES_FILE_BYTES} a rules file may have: is it the right file?`);
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError(file, `cannot read the rules: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   let data: unknown;

@@ -2,6 +2,14 @@ import { parseTimeOption } from '../../src/cli/time-option';
 import { fileOutsideRange, inRange } from '../../src/source/time-range';
 
 describe('--since / --until values', () => {
+  it('an ISO time must be whole: trailing text or an impossible offset is an error, not dropped', () => {
+    expect(() => parseTimeOption('2025-09-10T01:30:00+02:00junk')).toThrow(/is not a time/);
+    expect(() => parseTimeOption('2025-09-10T01:30:00+02:00[America/New_York]')).toThrow(/is not a time/);
+    expect(() => parseTimeOption('2025-09-10T01:30:00+25:00')).toThrow(/is not a time/);
+    expect(parseTimeOption('2025-09-10T01:30:00+02:00')).toBe(Date.UTC(2025, 8, 9, 23, 30));
+    expect(parseTimeOption('2025-09-10 01:30:00.123Z')).toBe(Date.UTC(2025, 8, 10, 1, 30, 0, 123));
+  });
+
   it('a duration going back further than a date can is an error, not a silent NaN', () => {
     expect(() => parseTimeOption('999999999d')).toThrow(/goes back further than a date can/);
     expect(() => parseTimeOption('10000000000000000000000d')).toThrow(/goes back further than a date can/);
