@@ -123,4 +123,15 @@ describe('analyzeFiles', () => {
     expect(inputs).toEqual([path.join(dir, 'nexus.log')]);
     expect(pushes.map((p) => p.image)).toEqual(['loop']);
   });
+  it('refuses a since/until that is not a time and a jobs that is not a whole number, instead of filtering everything', async () => {
+    for (const options of [{ since: Number.NaN }, { until: new Date('x') }, { since: 'yesterday' as unknown as number }, { jobs: 1.5 }, { jobs: -1 }]) {
+      await expect(all(SAMPLES, options)).rejects.toThrow(RangeError);
+    }
+  });
+
+  it('--follow refuses a gzip file (it is not appended to) with a clear error', async () => {
+    const file = path.join(tempDir(), 'nexus.log.gz');
+    writeFileSync(file, gzipSync(`${missingLayerLine('2025-01-01 10:00:00,000+0000', 'l1', 'gz', '1')}\n`));
+    await expect(all(file, { follow: true, fromStart: true })).rejects.toThrow(/a gzip file cannot be followed/);
+  });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { builtinRuleIds } from '../../src/rules/builtin';
-import { parseNdjson, runCli } from '../support/helpers';
+import { parseNdjson, runCli, SAMPLES } from '../support/helpers';
 import { countByRule, SAMPLE_INCIDENTS } from './samples';
 
 const tempDir = (): string => mkdtempSync(path.join(tmpdir(), 'nla-rules-'));
@@ -79,5 +79,9 @@ describe('--rules and --list-rules', () => {
     expect(run.stdout).toContain('proxy-remote-unavailable  (warning, proxy)');
     expect(run.stdout).toContain('reads ERROR lines from V2ManifestUtilImpl holding "Manifest refers to missing layer"\n  reads WARN lines from V2Handlers holding "Invalid Manifest"');
     for (const id of builtinRuleIds()) expect(run.stdout).toMatch(new RegExp(`^  page: .*docs/rules/${id}\\.md$`, 'm'));
+  });
+  it('a rules path that is not a regular file, or too big, is refused before anything is read', () => {
+    const run = runCli(['--rules', '/dev/zero', path.join(SAMPLES, 'nexus.log')]);
+    expect([run.status, run.stderr]).toEqual([2, expect.stringMatching(/\/dev\/zero: the rules must be a regular file/)]);
   });
 });
