@@ -117,6 +117,8 @@ interface ActiveEnrichment {
 }
 
 export class Analyzer {
+  /** The first half of a surrogate pair that ended the last string written. */
+  private highSurrogate = '';
   private readonly rules: readonly AnyRule[];
   private readonly plan: DispatchPlan;
   private readonly engine: CorrelationEngine;
@@ -244,6 +246,19 @@ export class Analyzer {
   /** Raw bytes of the current source, in any chunking. Strings are encoded as UTF-8. */
   write(chunk: Uint8Array | string): readonly Incident[] {
     this.assertOpen();
+    if (typeof chunk === 'string') {
+      // A string cut between the two halves of a surrogate pair (an emoji): the first half waits
+      // for the second, so any chunking of the same text gives the same bytes.
+      let text = this.highSurrogate + chunk;
+      this.highSurrogate = '';
+      const last = text.charCodeAt(text.length - 1);
+      if (last >= 0xd800 && last <= 0xdbff) {
+        this.highSurrogate = text.slice(-1);
+        text = text.slice(0, -1);
+      }
+      if (text !== '') this.current().write(Buffer.from(text, 'utf8'));
+      return this.take();
+    }
     this.current().write(toBuffer(chunk));
     return this.take();
   }
@@ -458,6 +473,9 @@ export class Analyzer {
   private finishSource(): void {
     const extractor = this.extractor;
     if (extractor === null) return;
+    // Half a surrogate pair never completed: written as it is (decoded as U+FFFD, like a cut byte).
+    if (this.highSurrogate !== '') extractor.write(Buffer.from(this.highSurrogate, 'utf8'));
+    this.highSurrogate = '';
     extractor.end();
     addCounters(this.totals, extractor.sourceCounters);
     this.extractor = null;

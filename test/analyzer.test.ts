@@ -14,6 +14,22 @@ const ALL_SAMPLES = Buffer.concat(
   ['nexus-console.log', 'nexus-2026-11-19.log.gz', 'nexus.log', 'nexus-ha-node-b.log', 'nexus-seed-excerpt.log'].map(sample),
 );
 
+describe('Analyzer: strings in any chunking', () => {
+  it('a string cut between the halves of a surrogate pair gives the same incidents as the whole text', () => {
+    const text = `${[missingLayerLine('2025-03-01 10:00:00,000+0000', 'l1', 'team/app😀', '1.0'), rejectionLine('2025-03-01 10:00:00,009+0000', 'team/app😀', '1.0')].join('\n')}\n`;
+    const run = (pieces: readonly string[]): string => {
+      const analyzer = new Analyzer();
+      const out: Incident[] = [];
+      for (const piece of pieces) out.push(...analyzer.write(piece));
+      out.push(...analyzer.end());
+      return JSON.stringify(out.map((i) => [i.rule, i.summary, i.evidence.map((e) => e.text)]));
+    };
+    const whole = run([text]);
+    expect(whole).toContain('team/app😀');
+    expect(run(text.split(''))).toBe(whole); // one UTF-16 unit at a time: every pair cut
+  });
+});
+
 describe('Analyzer', () => {
   it('finds every planted incident in the samples', () => {
     const incidents = analyze(ALL_SAMPLES).filter((i) => i.rule === 'docker-manifest-missing-layers') as Array<Incident & { image: string }>;
