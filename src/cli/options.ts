@@ -97,11 +97,12 @@ function timeValue(value: string): number {
   }
 }
 
-function positiveInteger(name: string): (value: string) => number {
+function positiveInteger(name: string, min = 1): (value: string) => number {
   return (value) => {
     if (!/^\d+$/.test(value) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
       throw new InvalidArgumentError(`${name} must be a positive whole number, got '${value}'`);
     }
+    if (Number(value) < min) throw new InvalidArgumentError(`${name} must be at least ${min}, got '${value}'`);
     return Number(value);
   };
 }
@@ -117,7 +118,7 @@ export function buildProgram(version: string, stderr: NodeJS.WritableStream = pr
     .option('--pino', 'same as --format pino: incidents as pino log records (level from severity), for any pino transport')
     .option('-w, --window <ms>', 'how long, in log time, the 400 of a Docker push may follow its missing-layer lines, milliseconds', positiveInteger('--window'), DEFAULTS.windowMs)
     .option('--max-open-groups <n>', 'problems tracked at once; past it the oldest is reported early (closeReason "evicted")', positiveInteger('--max-open-groups'), DEFAULTS.maxOpenGroups)
-    .option('--max-open-bytes <n>', 'memory the open problems may hold (evidence, distinct values, what rules keep); past it the oldest are reported early', positiveInteger('--max-open-bytes'), DEFAULTS.maxOpenBytes)
+    .option('--max-open-bytes <n>', 'memory the open problems may hold (evidence, distinct values, what rules keep), at least 1 MiB; past it the oldest are reported early', positiveInteger('--max-open-bytes', 1024 * 1024), DEFAULTS.maxOpenBytes)
     .option('--max-line-bytes <n>', 'bytes kept of an over-long line', positiveInteger('--max-line-bytes'), DEFAULTS.maxLineBytes)
     .option('--color', 'colour pretty output even when not on a terminal (FORCE_COLOR=1 does the same)')
     .option('--no-color', 'never colour output (NO_COLOR=1 does the same)')

@@ -184,4 +184,8 @@ describe('CLI', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
   });
+  it('--max-open-bytes under 1 MiB is refused with the minimum, not raised silently', () => {
+    const run = runCli(['--max-open-bytes', '1', path.join(SAMPLES, 'nexus.log')]);
+    expect([run.status, run.stderr]).toEqual([2, expect.stringMatching(/--max-open-bytes must be at least 1048576/)]);
+  });
 });
