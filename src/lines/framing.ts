@@ -222,6 +222,16 @@ function quotePrefix(buf: Uint8Array, start: number, end: number): number {
   return at;
 }
 
+/** The framings that only take a prefix off each line: where the line starts inside it, or -1. */
+const PREFIX_OF: Partial<Record<FramingKind, (buf: Uint8Array, start: number, end: number) => number>> = {
+  kubectl: kubectlPrefix,
+  quoted: quotePrefix,
+  timestamped: rfc3339Prefix,
+  piped: pipedPrefix,
+  tabbed: tabbedPrefix,
+  journal: journalPrefix,
+};
+
 export class LineFramer implements LineSink {
   readonly counters: FramingCounters = { foreignLines: 0 };
   private readonly sink: LineSink;
@@ -372,6 +382,11 @@ export class LineFramer implements LineSink {
 
   /** The line inside its wrapper; null when it is not wrapped that way (or, compose, another service's). */
   private unwrap(buf: Buffer, start: number, end: number): Unwrapped | null {
+    const prefix = this.kind === null ? undefined : PREFIX_OF[this.kind];
+    if (prefix !== undefined) {
+      const after = prefix(buf, start, end);
+      return after === -1 ? null : { buf, start: after, end, partial: false };
+    }
     switch (this.kind) {
       case 'compose': {
         const [after, nameEnd] = composePrefix(buf, start, end);
@@ -379,36 +394,12 @@ export class LineFramer implements LineSink {
         if (this.detail !== null && buf.toString('latin1', start, nameEnd) !== this.detail) return null;
         return { buf, start: after, end, partial: false };
       }
-      case 'kubectl': {
-        const after = kubectlPrefix(buf, start, end);
-        return after === -1 ? null : { buf, start: after, end, partial: false };
-      }
       case 'cri': {
         const [after, partial] = criPrefix(buf, start, end);
         return after === -1 ? null : { buf, start: after, end, partial };
       }
       case 'docker-json':
         return this.fromJson(buf, start, end);
-      case 'quoted': {
-        const after = quotePrefix(buf, start, end);
-        return after === -1 ? null : { buf, start: after, end, partial: false };
-      }
-      case 'timestamped': {
-        const after = rfc3339Prefix(buf, start, end);
-        return after === -1 ? null : { buf, start: after, end, partial: false };
-      }
-      case 'piped': {
-        const after = pipedPrefix(buf, start, end);
-        return after === -1 ? null : { buf, start: after, end, partial: false };
-      }
-      case 'tabbed': {
-        const after = tabbedPrefix(buf, start, end);
-        return after === -1 ? null : { buf, start: after, end, partial: false };
-      }
-      case 'journal': {
-        const after = journalPrefix(buf, start, end);
-        return after === -1 ? null : { buf, start: after, end, partial: false };
-      }
       case 'prefixed': {
         // Lines without the prefix (a console's own lines between) go on as they are.
         const prefix = this.detail ?? '';
