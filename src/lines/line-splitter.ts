@@ -317,14 +317,6 @@ export class LineSplitter {
   /** Keeps the last bytes of the carried line (a rolling window of tailBytes + 1). */
   private pushTail(buf: Buffer, start: number, end: number): void {
     const capacity = this.tail.length;
-    if (capacity <= 1 && this.tailBytes === 0) {
-      // No tail is kept, only the last byte (a `\r` that may end the line).
-      if (end > start) {
-        this.tail[0] = buf[end - 1] as number;
-        this.tailLength = 1;
-      }
-      return;
-    }
     const incoming = end - start;
     if (incoming >= capacity) {
       buf.copy(this.tail, 0, end - capacity, end);

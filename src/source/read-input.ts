@@ -39,50 +39,25 @@ export async function* readInput(input: Input, options: ReadOptions = {}): Async
  * streams (offsets then count the UTF-8 bytes); anything else passes through untouched.
  */
 async function* asUtf8(chunks: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
-  let head: Buffer | null = null;
-  let decoder: TextDecoder | null = null;
-  try {
-    for await (const chunk of chunks) {
-      if (decoder !== null) {
-        yield Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8');
-        continue;
-      }
-      if (head === null && chunk.length >= 2) {
-        const encoding = utf16Of(chunk);
-        if (encoding === null) {
-          head = Buffer.alloc(0); // decided: not UTF-16
-          yield chunk;
-          continue;
-        }
-        decoder = new TextDecoder(encoding); // drops the BOM
-        yield Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8');
-        continue;
-      }
-      if (head !== null && head.length === 0) {
-        yield chunk;
-        continue;
-      }
-      // A first chunk of one byte (a pipe): wait for the second.
-      const joined: Buffer = head === null ? Buffer.from(chunk) : Buffer.concat([head, chunk]);
-      if (joined.length < 2) {
-        head = joined;
-        continue;
-      }
-      const encoding = utf16Of(joined);
-      if (encoding === null) {
-        head = Buffer.alloc(0);
-        yield joined;
-      } else {
-        decoder = new TextDecoder(encoding);
-        yield Buffer.from(decoder.decode(joined, { stream: true }), 'utf8');
-      }
+  // undefined: not decided yet (fewer than 2 bytes seen); null: not UTF-16, bytes pass through.
+  let decoder: TextDecoder | null | undefined;
+  let head = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    if (decoder === undefined) {
+      // A copy: the reader may reuse its buffer, and a first chunk of one byte (a pipe) waits for the next.
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 2) continue;
+      const encoding = utf16Of(head);
+      decoder = encoding === null ? null : new TextDecoder(encoding); // the decoder drops the BOM
+      yield decoder === null ? head : Buffer.from(decoder.decode(head, { stream: true }), 'utf8');
+      continue;
     }
-    if (decoder !== null) {
-      const rest = decoder.decode();
-      if (rest !== '') yield Buffer.from(rest, 'utf8');
-    } else if (head !== null && head.length > 0) yield head;
-  } finally {
-    await chunks.return(undefined);
+    yield decoder === null ? chunk : Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8');
+  }
+  if (decoder === undefined && head.length > 0) yield head;
+  if (decoder !== undefined && decoder !== null) {
+    const rest = decoder.decode();
+    if (rest !== '') yield Buffer.from(rest, 'utf8');
   }
 }
 
