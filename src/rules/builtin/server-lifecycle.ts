@@ -82,3 +82,15 @@ export function fullTime(ms: number): string {
   if (!Number.isFinite(ms)) return 'unknown (the lines carry no time)';
   return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
+
+/**
+ * `FrameworkEvent ERROR` with `Activator start error in bundle <name>` for a core bundle (the Nexus
+ * bootstrap of the 3.0 era, or Karaf's own features service broken by a JVM agent): the bundle's
+ * name, or null. `message` is the event's message, `continuation` its exception lines.
+ */
+export function coreBundleActivationFailure(message: string, continuation: readonly string[]): string | null {
+  if (!message.trim().startsWith('FrameworkEvent ERROR')) return null;
+  const failed = continuation.find((line) => line.includes('Activator start error in bundle org.sonatype.nexus') || line.includes('Activator start error in bundle org.apache.karaf'));
+  if (failed === undefined) return null;
+  return failed.slice(failed.indexOf('in bundle ') + 'in bundle '.length).split(' ')[0] ?? 'a core bundle';
+}

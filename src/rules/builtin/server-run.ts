@@ -26,7 +26,7 @@
  */
 import type { AnyEvent, NexusEvent } from '../../events/log-event';
 import type { Finding, GroupView, Rule, Severity } from '../rule';
-import { clockTime, editionOfFeature, fullTime, nexusLabel, nexusVersion, parseEditionFeature, parseUptime } from './server-lifecycle';
+import { clockTime, coreBundleActivationFailure, editionOfFeature, fullTime, nexusLabel, nexusVersion, parseEditionFeature, parseUptime } from './server-lifecycle';
 import { duration } from './wording';
 
 type Marker = 'application' | 'activator' | 'launcher' | 'properties' | 'edition' | 'installing' | 'jetty' | 'bundle-edition' | 'bundle-httpbridge' | 'lifecycle';
@@ -191,9 +191,7 @@ function matchError(event: NexusEvent, logger: string): Signal | undefined {
   if (logger === 'BootstrapListener' && text === 'Failed to initialize') return signal('failed', { failure: `BootstrapListener: ${text}` });
   if (logger === 'BootFeaturesInstaller' && text.startsWith('Error installing boot features')) return signal('failed', { failure: 'Karaf: Error installing boot features' });
   // A core bundle's activator failed: the Nexus bootstrap, or Karaf's features service.
-  if (text.startsWith('FrameworkEvent ERROR') && event.continuation.some((line) => line.includes('Activator start error in bundle org.sonatype.nexus') || line.includes('Activator start error in bundle org.apache.karaf'))) {
-    return signal('failed', { failure: 'a core bundle failed to activate' });
-  }
+  if (coreBundleActivationFailure(text, event.continuation) !== null) return signal('failed', { failure: 'a core bundle failed to activate' });
   return undefined;
 }
 

@@ -34,6 +34,7 @@
 import type { AnyEvent, NexusEvent } from '../../events/log-event';
 import type { Finding, Reference, Rule, Subject } from '../rule';
 import { asException, exceptionsOf, rootCause, shortException } from './exception-lines';
+import { coreBundleActivationFailure } from './server-lifecycle';
 import { plural } from './wording';
 
 export type StartFailureCause =
@@ -320,13 +321,8 @@ function matchEvent(event: NexusEvent): Signal | undefined {
   if (logger === 'BootFeaturesInstaller' && message.startsWith('Error installing boot features')) return signalOf(event, true, 'Karaf: Error installing boot features');
   // A core bundle's activator failed (`FrameworkEvent ERROR` with its BundleException): the Nexus
   // bootstrap (3.0 era), or Karaf's own features service (a JVM agent breaking class loading).
-  if (message.startsWith('FrameworkEvent ERROR')) {
-    const failed = event.continuation.find((line) => line.includes('Activator start error in bundle org.sonatype.nexus') || line.includes('Activator start error in bundle org.apache.karaf'));
-    if (failed !== undefined) {
-      const bundle = failed.slice(failed.indexOf('in bundle ') + 'in bundle '.length).split(' ')[0] ?? 'a core bundle';
-      return signalOf(event, true, `the ${bundle} bundle failed to activate`);
-    }
-  }
+  const bundle = coreBundleActivationFailure(message, event.continuation);
+  if (bundle !== null) return signalOf(event, true, `the ${bundle} bundle failed to activate`);
   // Jetty could not start the Nexus web application: nothing is served.
   if (logger === 'WebAppContext' && message.startsWith('Failed startup of context') && message.includes('Nexus')) return signalOf(event, true, 'WebAppContext: Failed startup of context');
   if (event.level === 'WARN' && logger === 'NexusLifecycleManager' && message.startsWith('Problem starting ')) {
