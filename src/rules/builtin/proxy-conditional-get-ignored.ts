@@ -19,6 +19,7 @@ import { thousands } from '../../format-number';
 import type { AnyEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
 import { listOf, plural } from './wording';
+import { urlParts } from './remote-failures';
 
 export const PROXY_CONDITIONAL_GET_IGNORED = 'proxy-conditional-get-ignored';
 
@@ -83,12 +84,7 @@ export const proxyConditionalGetIgnored: Rule<Signal, State> = {
   match(event: AnyEvent) {
     if (event.kind === 'outbound') {
       if (event.method !== 'GET') return undefined;
-      let host = 'the remote';
-      try {
-        host = new URL(event.url).host;
-      } catch {
-        // a relative or odd URL: keep the default
-      }
+      const host = urlParts(event.url)?.host ?? 'the remote';
       return { kind: 'download', host, url: event.url, bytes: event.bytes };
     }
     if (event.kind !== 'nexus' || !event.message.startsWith(CONNECTION)) return undefined;

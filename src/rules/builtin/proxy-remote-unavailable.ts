@@ -21,7 +21,7 @@
  */
 import type { NexusEvent, OutboundEvent } from '../../events/log-event';
 import type { Rule } from '../rule';
-import { adviceFor, classifyRemoteFailure, failurePhrase, type RemoteFailure } from './remote-failures';
+import { adviceFor, classifyRemoteFailure, failurePhrase, urlParts, type RemoteFailure } from './remote-failures';
 import { howOften, listOf, plural, trimMarkup } from './wording';
 
 const CHECKING = ' checking remote for update, proxy repo ';
@@ -83,17 +83,9 @@ export function parseDockerEndpointFailure(message: string): RemoteFetchFailure 
   };
 }
 
-/** The host (and port) of an absolute URL and the rest (`download.pytorch.org`, `/whl/...`), as proxy-conditional-get-ignored names remotes. */
-function splitUrl(url: string): { host: string; path: string } {
-  const scheme = url.indexOf('://');
-  const from = scheme === -1 ? 0 : scheme + 3;
-  const slash = url.indexOf('/', from);
-  return slash === -1 ? { host: url.slice(from), path: '/' } : { host: url.slice(from, slash), path: url.slice(slash) };
-}
-
 /** A remote's error answer in outbound-request.log. */
 export function parseOutboundFailure(event: OutboundEvent): RemoteFetchFailure {
-  const { host, path } = splitUrl(event.url);
+  const { host, path } = urlParts(event.url) ?? { host: event.url, path: '/' };
   const failure: RemoteFailure = event.status === 403 ? 'forbidden' : event.status === 407 ? 'auth' : event.status === 429 ? 'rate-limited' : 'remote-5xx';
   return {
     repository: host,
@@ -115,7 +107,7 @@ function parseAuthenticationError(event: NexusEvent): RemoteFetchFailure | undef
   let host = 'the remote';
   if (from !== -1) {
     const url = reason.slice(from + TOKEN_FROM.length).split(/[\s]/)[0]?.replace(/\.$/, '') ?? '';
-    host = splitUrl(url).host || host;
+    host = urlParts(url)?.host || host;
   }
   const failure = classifyRemoteFailure(reason);
   return {

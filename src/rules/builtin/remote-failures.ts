@@ -26,6 +26,16 @@ export type RemoteFailure =
 
 const STATUS = /\b([1-5]\d\d)\b/;
 
+/** The host (and port) of an absolute URL and its path with the query, or null when it is not one: how the proxy rules name remotes. */
+export function urlParts(url: string): { host: string; path: string } | null {
+  try {
+    const parsed = new URL(url);
+    return { host: parsed.host, path: `${parsed.pathname}${parsed.search}` };
+  } catch {
+    return null; // a relative or odd URL
+  }
+}
+
 /** The class of a remote failure from its text. */
 export function classifyRemoteFailure(text: string): RemoteFailure {
   // The upstream URL cannot even be built (a path with a colon read as a URI scheme, NEXUS raw/yum proxies).
