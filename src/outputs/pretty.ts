@@ -112,24 +112,24 @@ export function evidenceRanges(incident: Pick<Incident, 'evidence' | 'evidenceOm
 }
 
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/;
-// eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/g;
-
-/**
- * Control characters of log text shown, not obeyed: an escape sequence in a logged URL or user
- * name must not recolour, retitle or link the operator's terminal (`\x1b` is printed as such).
- */
-export function visible(text: string): string {
-  return CONTROL.test(text) ? text.replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) : text;
-}
-
 // eslint-disable-next-line no-control-regex
 const LINE_CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
 
+const shown = (c: string): string => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+
+/**
+ * Control characters of log text shown, not obeyed: an escape sequence in a logged URL or user
+ * must not recolour, retitle or link the operator's terminal (`\x1b` is printed as such).
+ * Tabs and line ends stay: wrapping treats them as spaces.
+ */
+export function visible(text: string): string {
+  return text.replace(CONTROLS, shown);
+}
+
 /** The same for text that must stay on one line (a file name in a message): line ends are shown too. */
 export function visibleLine(text: string): string {
-  return text.replace(LINE_CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(LINE_CONTROLS, shown);
 }
 
 /** Greedy word wrap; a word longer than the width is broken, after a `/` where one is near. */
